@@ -1,0 +1,1 @@
+"""The Django side of the platform: projects, clips, frames, boxes, generations and their APIs."""

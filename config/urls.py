@@ -1,0 +1,9 @@
+"""Root URLs. Each area of annotate/ contributes its own urlpatterns module."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include("annotate.urls")),
+]

@@ -1,0 +1,46 @@
+"""Shared test setup: every test gets its own media and data folders; factories for common rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from rest_framework.test import APIClient
+
+from tests.factories import MembershipFactory, ProjectFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _isolated_storage(settings, tmp_path: Path) -> Iterator[None]:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.ANNOTATE_WORK_DIR = tmp_path / "work"
+    settings.ANNOTATE_IMPORT_ROOTS = [tmp_path / "imports"]
+    (tmp_path / "imports").mkdir()
+    settings.ANNOTATE_BASE_WEIGHTS = str(tmp_path / "weights" / "absent.pt")
+    yield
+
+
+@pytest.fixture
+def import_root(tmp_path: Path) -> Path:
+    """The allowed server-side import folder of this test."""
+    return tmp_path / "imports"
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def project(db, user):
+    project = ProjectFactory()
+    MembershipFactory(project=project, user=user, role="manager")
+    return project
+
+
+@pytest.fixture
+def api_client(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user=user)
+    return client
