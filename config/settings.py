@@ -121,7 +121,9 @@ if EMBEDDED:
         }
     }
 else:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL or "", conn_max_age=60, conn_health_checks=True)}
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL or "", conn_max_age=60, conn_health_checks=True)  # type: ignore[dict-item]
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -18,7 +18,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", "correct horse battery")
 
     @factory.post_generation
-    def _save(obj, create, extracted, **kwargs):  # noqa: N805 - factory_boy hook signature
+    def _save(obj, create, extracted, **kwargs):
         if create:
             obj.save()
 
@@ -31,7 +31,7 @@ class ProjectFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Project {n}")
 
     @factory.post_generation
-    def classes(obj, create, extracted, **kwargs):  # noqa: N805
+    def classes(obj, create, extracted, **kwargs):
         if not create:
             return
         for index, name in enumerate(extracted or ["square", "disc"]):
