@@ -216,6 +216,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
+    "EXCEPTION_HANDLER": "annotate.errors.api_exception_handler",
 }
 
 SPECTACULAR_SETTINGS = {
@@ -223,6 +224,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Projects, clips, frames, tracks, boxes and micro-model generations.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {
+        "JobStatusEnum": "annotate.models.JobStatus",
+        "VideoStatusEnum": "annotate.models.VideoStatus",
+    },
 }
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
@@ -234,3 +239,25 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Annotation loop (issue 4): generations, pre-labels, suggestions, efficiency ----------------------
+# Training budget of one generation. The engine stops at whichever comes first: the epochs or the time.
+ANNOTATE_TRAIN_EPOCHS = env_int("ANNOTATE_TRAIN_EPOCHS", 300, minimum=1)
+ANNOTATE_TRAIN_TIME_BUDGET = env_int("ANNOTATE_TRAIN_TIME_BUDGET", 45, minimum=1)  # seconds
+ANNOTATE_TRAIN_IMGSZ = env_int("ANNOTATE_TRAIN_IMGSZ", 320, minimum=32)
+ANNOTATE_TRAIN_DEVICE = env_str("ANNOTATE_TRAIN_DEVICE", "auto")  # "auto", "cpu", "cuda:0", ...
+ANNOTATE_SUGGESTIONS = env_int("ANNOTATE_SUGGESTIONS", 5, minimum=1)  # frames suggested per generation
+# A run whose worker died is retried this many times in all (redelivery), then marked failed.
+ANNOTATE_GENERATION_MAX_ATTEMPTS = env_int("ANNOTATE_GENERATION_MAX_ATTEMPTS", 2, minimum=1)
+# A running generation beats its heartbeat (updated_at) while it trains; one silent for this long is
+# taken for dead (its worker was killed) and marked failed by the sweep.
+ANNOTATE_GENERATION_STALE_SECONDS = env_int("ANNOTATE_GENERATION_STALE_SECONDS", 300, minimum=5)
+# Efficiency: without a client-measured duration, an action costs the gap since the same person's
+# previous action, at most this many seconds (a coffee break is not labeling time).
+ANNOTATE_EFFICIENCY_GAP_CAP_SECONDS = env_int("ANNOTATE_EFFICIENCY_GAP_CAP_SECONDS", 60, minimum=1)
+
+# Label imports (zip uploads and folders): checked before anything is read out of them.
+ANNOTATE_IMPORT_MAX_ENTRIES = env_int("ANNOTATE_IMPORT_MAX_ENTRIES", 200_000, minimum=1)
+ANNOTATE_IMPORT_MAX_UNCOMPRESSED_BYTES = env_int(
+    "ANNOTATE_IMPORT_MAX_UNCOMPRESSED_BYTES", 4 * 1024**3, minimum=1
+)

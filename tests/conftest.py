@@ -4,11 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rest_framework.test import APIClient
 
 from tests.factories import MembershipFactory, ProjectFactory, UserFactory
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """SQLite: keep the test database in a file, not in memory, so a worker subprocess can share it.
+
+    It lies in ``<data dir>/pytest-db/db.sqlite3``: a worker started with that folder as its
+    ANNOTATE_DATA_DIR opens the same database (see tests/annotate/worker.py).
+    """
+    from django.conf import settings
+
+    database: dict[str, Any] = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        folder = Path(database["NAME"]).parent / "pytest-db"
+        folder.mkdir(parents=True, exist_ok=True)
+        database.setdefault("TEST", {})["NAME"] = str(folder / "db.sqlite3")
 
 
 @pytest.fixture(autouse=True)

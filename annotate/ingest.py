@@ -1,0 +1,238 @@
+"""Decode a clip (a video file or a folder of images) into frames, in order, one frame at a time.
+
+Plain Python over OpenCV: no Django here. ``annotate.services.videos`` stores what this yields. Every
+problem with the input is an ``IngestError`` whose message is shown to the person who sent the clip.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
+# A folder of images has no frame rate of its own; like ffmpeg's image2 demuxer, assume 25.
+IMAGE_SEQUENCE_FPS = 25.0
+# Used when a container reports no usable frame rate.
+FALLBACK_FPS = 25.0
+# Decoding fewer frames than this share of the announced count means a truncated or corrupt file;
+# the slack covers containers whose count is estimated from the duration.
+MIN_DECODED_SHARE = 0.9
+JPEG_QUALITY = 95
+
+
+class IngestError(Exception):
+    """The clip cannot be ingested; the message says why, in words meant for the uploader."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_bytes: int
+    max_frames: int
+    max_pixels: int
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """Like ``ffmpeg -vf fps=N,scale=W:-1``, but never upsampling in time or size."""
+
+    fps: float | None = None
+    max_width: int | None = None
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    fps: float
+    width: int
+    height: int
+    frame_count: int  # what the container announces (an estimate; 0 when unknown)
+
+
+@dataclass(frozen=True)
+class DecodedFrame:
+    source_index: int
+    timestamp: float  # seconds from the start of the source
+    image: np.ndarray  # BGR, uint8
+
+
+class Clip:
+    """An opened source. ``frames()`` yields each source frame once, never holding more than one."""
+
+    info: SourceInfo
+
+    def frames(self) -> Iterator[DecodedFrame]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release the decoder."""
+
+
+def _check_pixels(width: int, height: int, limits: Limits) -> None:
+    if width * height > limits.max_pixels:
+        raise IngestError(
+            f"Frames are {width}x{height} = {width * height} pixels, over the limit of "
+            f"{limits.max_pixels} pixels per frame."
+        )
+
+
+class VideoClip(Clip):
+    def __init__(self, path: Path, limits: Limits) -> None:
+        size = path.stat().st_size
+        if size == 0:
+            raise IngestError(f"{path.name} is empty (0 bytes).")
+        if size > limits.max_bytes:
+            raise IngestError(f"{path.name} is {size} bytes, over the limit of {limits.max_bytes} bytes.")
+        self._capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+        if not self._capture.isOpened():
+            raise IngestError(
+                f"{path.name} could not be opened as a video: it is not a video format the decoder "
+                "knows, or the file is truncated or corrupt."
+            )
+        fps = self._capture.get(cv2.CAP_PROP_FPS)
+        if not (math.isfinite(fps) and 0 < fps <= 1000):
+            fps = FALLBACK_FPS
+        width = int(self._capture.get(cv2.CAP_PROP_FRAME_WIDTH))
+        height = int(self._capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        if width <= 0 or height <= 0:
+            self.close()
+            raise IngestError(f"{path.name} has no video stream with a picture size.")
+        _check_pixels(width, height, limits)
+        count = self._capture.get(cv2.CAP_PROP_FRAME_COUNT)
+        count = int(count) if math.isfinite(count) and count > 0 else 0
+        self.info = SourceInfo(fps=fps, width=width, height=height, frame_count=count)
+        self._name = path.name
+
+    def frames(self) -> Iterator[DecodedFrame]:
+        index = 0
+        last_timestamp = -1.0
+        while True:
+            ok, image = self._capture.read()
+            if not ok or image is None:
+                break
+            position = self._capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+            # Container timestamps when they make sense (variable frame rate), the nominal rate otherwise.
+            timestamp = (
+                position if math.isfinite(position) and position > last_timestamp else index / self.info.fps
+            )
+            last_timestamp = timestamp
+            yield DecodedFrame(source_index=index, timestamp=timestamp, image=image)
+            index += 1
+        announced = self.info.frame_count
+        if index == 0:
+            raise IngestError(f"No frame of {self._name} could be decoded: the video is empty or corrupt.")
+        if announced and index < announced * MIN_DECODED_SHARE:
+            raise IngestError(
+                f"Only {index} of the {announced} frames {self._name} announces could be decoded: "
+                "the video is truncated or corrupt."
+            )
+
+    def close(self) -> None:
+        self._capture.release()
+
+
+def _natural_key(name: str) -> list[object]:
+    # frame2.png before frame10.png; zero-padded names sort the same either way.
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+
+
+class ImageFolderClip(Clip):
+    def __init__(self, folder: Path, limits: Limits) -> None:
+        entries = sorted(
+            (p for p in folder.iterdir() if not p.name.startswith(".")), key=lambda p: _natural_key(p.name)
+        )
+        for entry in entries:
+            if not entry.is_file() or entry.suffix.lower() not in IMAGE_SUFFIXES:
+                raise IngestError(
+                    f"{entry.name} in {folder.name}/ is not an image file "
+                    f"(a frame folder holds only {', '.join(sorted(IMAGE_SUFFIXES))} files)."
+                )
+        if not entries:
+            raise IngestError(f"The folder {folder.name}/ contains no images.")
+        if len(entries) > limits.max_frames:
+            raise IngestError(
+                f"The folder holds {len(entries)} images, over the limit of {limits.max_frames} frames."
+            )
+        self._paths = entries
+        self._first: np.ndarray | None = self._read(entries[0])  # kept, so it is decoded only once
+        height, width = self._first.shape[:2]
+        _check_pixels(width, height, limits)
+        self.info = SourceInfo(fps=IMAGE_SEQUENCE_FPS, width=width, height=height, frame_count=len(entries))
+
+    @staticmethod
+    def _read(path: Path) -> np.ndarray:
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is None:
+            raise IngestError(f"{path.name} could not be decoded as an image.")
+        return image
+
+    def frames(self) -> Iterator[DecodedFrame]:
+        width, height = self.info.width, self.info.height
+        for index, path in enumerate(self._paths):
+            if index == 0 and self._first is not None:
+                image, self._first = self._first, None
+            else:
+                image = self._read(path)
+            if image.shape[1] != width or image.shape[0] != height:
+                raise IngestError(
+                    f"{path.name} is {image.shape[1]}x{image.shape[0]} but {self._paths[0].name} is "
+                    f"{width}x{height}: every frame of a clip must have the same size."
+                )
+            yield DecodedFrame(source_index=index, timestamp=index / self.info.fps, image=image)
+
+
+def open_clip(path: Path, *, limits: Limits) -> Clip:
+    """Open a video file or a folder of images; raise IngestError when it cannot be a clip."""
+    if path.is_dir():
+        return ImageFolderClip(path, limits)
+    if not path.is_file():
+        raise IngestError(f"{path.name} does not exist or is not a file or folder.")
+    return VideoClip(path, limits)
+
+
+def output_size(width: int, height: int, max_width: int | None) -> tuple[int, int]:
+    """Stored picture size: scaled down to max_width keeping the aspect ratio, never up."""
+    if not max_width or width <= max_width:
+        return width, height
+    return max_width, max(1, round(height * max_width / width))
+
+
+def estimate_output_frames(info: SourceInfo, sampling: Sampling) -> int:
+    if not info.frame_count:
+        return 0
+    if sampling.fps is None or sampling.fps >= info.fps:
+        return info.frame_count
+    return max(1, math.ceil(info.frame_count / info.fps * sampling.fps))
+
+
+def sample(frames: Iterator[DecodedFrame], *, source_fps: float, fps: float | None) -> Iterator[DecodedFrame]:
+    """Keep, for each output tick k/fps, the source frame nearest to it; never repeat a frame."""
+    if fps is None or fps >= source_fps:
+        yield from frames
+        return
+    half = 0.5 / source_fps
+    tick = 0
+    for frame in frames:
+        if tick / fps < frame.timestamp + half:
+            yield frame
+            while tick / fps < frame.timestamp + half:
+                tick += 1
+
+
+def resize(image: np.ndarray, max_width: int | None) -> np.ndarray:
+    height, width = image.shape[:2]
+    new_width, new_height = output_size(width, height, max_width)
+    if (new_width, new_height) == (width, height):
+        return image
+    return cv2.resize(image, (new_width, new_height), interpolation=cv2.INTER_AREA)
+
+
+def encode_jpeg(image: np.ndarray) -> bytes:
+    ok, buffer = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+    if not ok:
+        raise IngestError("A frame could not be encoded as JPEG.")
+    return buffer.tobytes()

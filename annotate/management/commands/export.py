@@ -1,0 +1,66 @@
+"""export PROJECT_ID --format coco|yolo|mot --out PATH [--video ID] [--include-predictions]
+[--min-score S] [--reviewed-only] [--with-images] [--split clip|frame] [--val F] [--test F] [--seed N]
+-> {"path": ..., "format": ..., "images": N, "boxes": N}
+
+Runs the export in this process with the same writer as the background job. ``--out`` ending in
+``.zip`` (or ``.json`` for COCO without images) is one file; any other name is a new folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import CommandError, CommandParser
+
+from annotate.management.jsoncommand import JsonCommand
+from annotate.models import ExportFormat, Project
+from annotate.services.exports import export_options_clean, export_write
+
+
+class Command(JsonCommand):
+    help = 'Export a project (or one clip) as COCO, YOLO or MOT; prints {"path": ...} as the last line.'
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("project_id", type=int)
+        parser.add_argument("--format", required=True, choices=ExportFormat.values)
+        parser.add_argument("--out", required=True, type=Path, help="file (.zip / .json) or new folder")
+        parser.add_argument("--video", type=int, help="export only this clip")
+        parser.add_argument("--include-predictions", action="store_true", help="also unreviewed predictions")
+        parser.add_argument("--min-score", type=float, help="drop unreviewed predictions scoring below this")
+        parser.add_argument("--reviewed-only", action="store_true", help="only frames marked reviewed")
+        parser.add_argument("--with-images", action="store_true", help="COCO: ship the frame pictures too")
+        parser.add_argument("--split", choices=["clip", "frame"], default="clip", help="YOLO: split unit")
+        parser.add_argument("--val", type=float, default=0.2, help="YOLO: fraction for val")
+        parser.add_argument("--test", type=float, default=0.0, help="YOLO: fraction for test")
+        parser.add_argument("--seed", type=int, default=0, help="YOLO: split seed")
+
+    def run(self, **options: Any) -> dict[str, Any]:
+        project = Project.objects.filter(id=options["project_id"]).first()
+        if project is None:
+            raise CommandError(f"No project with id {options['project_id']}.")
+        out: Path = options["out"].expanduser().resolve()
+        if out.is_dir():
+            raise CommandError(f"{out} already exists; give a new folder or a file name.")
+        clean = export_options_clean(
+            project=project,
+            format=options["format"],
+            options={
+                "video": options["video"],
+                "include_predictions": options["include_predictions"],
+                "min_score": options["min_score"],
+                "reviewed_only": options["reviewed_only"],
+                "with_images": options["with_images"],
+                "split": options["split"],
+                "val_fraction": options["val"],
+                "test_fraction": options["test"],
+                "seed": options["seed"],
+            },
+        )
+        result = export_write(project=project, format=options["format"], options=clean, target=out)
+        return {
+            "path": str(result.path),
+            "format": result.format,
+            "images": result.images,
+            "boxes": result.boxes,
+        }

@@ -1,0 +1,58 @@
+"""Projects the user belongs to, with the caller's role, and their classes and members."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import User
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+
+from annotate.errors import NotFoundError
+from annotate.models import LabelClass, Membership, Project
+
+
+def _with_role(qs: QuerySet[Project], user: User) -> QuerySet[Project]:
+    role = Membership.objects.filter(project=OuterRef("pk"), user_id=user.pk).values("role")[:1]
+    return qs.annotate(role=Subquery(role)).prefetch_related(
+        Prefetch("classes", queryset=LabelClass.objects.order_by("index"))
+    )
+
+
+def project_list_for_user(*, user: User) -> QuerySet[Project]:
+    """Projects the user is a member of, each annotated with ``role``; newest first."""
+    qs = Project.objects.filter(memberships__user_id=user.pk).order_by("-created_at", "-id")
+    return _with_role(qs, user)
+
+
+def project_get_for_user(*, user: User, project_id: int) -> Project:
+    """The project with ``role`` set to the caller's role; NotFoundError for non-members."""
+    project = project_list_for_user(user=user).filter(id=project_id).first()
+    if project is None:
+        raise NotFoundError("No such project.")
+    return project
+
+
+def project_role(*, user: User, project_id: int) -> str | None:
+    """The user's role in the project, or None when not a member."""
+    roles = Membership.objects.filter(project_id=project_id, user_id=user.pk).values_list("role", flat=True)
+    return roles.first()
+
+
+def label_class_list(*, project: Project) -> QuerySet[LabelClass]:
+    return LabelClass.objects.filter(project=project).order_by("index")
+
+
+def label_class_get(*, project: Project, class_id: int) -> LabelClass:
+    label_class = LabelClass.objects.filter(project=project, id=class_id).select_related("project").first()
+    if label_class is None:
+        raise NotFoundError("No such class in this project.")
+    return label_class
+
+
+def membership_list(*, project: Project) -> QuerySet[Membership]:
+    return Membership.objects.filter(project=project).select_related("user").order_by("id")
+
+
+def membership_get(*, project: Project, membership_id: int) -> Membership:
+    membership = membership_list(project=project).select_related("project").filter(id=membership_id).first()
+    if membership is None:
+        raise NotFoundError("No such member in this project.")
+    return membership

@@ -1,0 +1,56 @@
+"""Deleting clips and projects together with their stored media (frame images, uploads, work dirs).
+
+Rows go in the transaction; files go only after it commits, so a rollback never leaves rows that
+point at deleted images.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from functools import partial
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import transaction
+
+from annotate.models import Box, Project, Track, Video
+
+log = logging.getLogger(__name__)
+
+
+def _remove_tree(media_relative: str) -> None:
+    try:
+        shutil.rmtree(Path(default_storage.path(media_relative)), ignore_errors=True)
+    except NotImplementedError:
+        log.warning("storage has no local paths; %s is left to the storage's lifecycle rules", media_relative)
+
+
+def _remove_video_files(video_id: int, source_file: str) -> None:
+    _remove_tree(f"frames/{video_id}")
+    if source_file:  # an upload still waiting for ingest
+        _remove_tree(str(Path(source_file).parent))
+    shutil.rmtree(Path(settings.ANNOTATE_WORK_DIR) / f"video-{video_id}", ignore_errors=True)
+
+
+def _delete_rows(videos: list[Video]) -> None:
+    # Boxes and tracks protect their label classes; remove them first so cascades can run.
+    Box.objects.filter(frame__video__in=videos).delete()
+    Track.objects.filter(video__in=videos).delete()
+    for video in videos:
+        transaction.on_commit(partial(_remove_video_files, video.id, video.source_file))
+
+
+@transaction.atomic
+def video_delete(*, video: Video) -> None:
+    """Delete a clip with its frames, boxes, tracks, generations and stored files."""
+    _delete_rows([video])
+    video.delete()
+
+
+@transaction.atomic
+def project_delete(*, project: Project) -> None:
+    """Delete a project with everything in it, including the stored files of its clips."""
+    _delete_rows(list(Video.objects.filter(project=project).only("id", "source_file")))
+    project.delete()
