@@ -1,0 +1,76 @@
+"""Boxes of a clip: range listing, add, edit and delete with optimistic concurrency (409 on stale)."""
+
+from __future__ import annotations
+
+from django.urls import path
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotate.apis.serializers.boxes import (
+    BoxConflictSerializer,
+    BoxCreateSerializer,
+    BoxDeleteSerializer,
+    BoxRangeSerializer,
+    BoxSerializer,
+    BoxUpdateSerializer,
+)
+from annotate.permissions import request_user
+from annotate.selectors.boxes import box_get_for_user, box_list
+from annotate.selectors.videos import video_for_user
+from annotate.services.boxes import box_create, box_delete, box_update
+
+CONFLICT = OpenApiResponse(BoxConflictSerializer, description="Stale version; `current` is the box now.")
+
+
+class BoxListApi(APIView):
+    @extend_schema(parameters=[BoxRangeSerializer], responses=BoxSerializer(many=True))
+    def get(self, request: Request, video_id: int) -> Response:
+        """All boxes on frames ``frame_start..frame_end`` (inclusive) or on ``frame``; no paging."""
+        query = BoxRangeSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        video = video_for_user(user=request_user(request), video_id=video_id)
+        return Response(BoxSerializer(box_list(video=video, **query.validated_data), many=True).data)
+
+    @extend_schema(request=BoxCreateSerializer, responses={201: BoxSerializer})
+    def post(self, request: Request, video_id: int) -> Response:
+        video = video_for_user(user=request_user(request), video_id=video_id)
+        data = BoxCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        box = box_create(video=video, **data.validated_data, user=request_user(request))
+        return Response(BoxSerializer(box).data, status=status.HTTP_201_CREATED)
+
+
+class BoxDetailApi(APIView):
+    @extend_schema(responses=BoxSerializer)
+    def get(self, request: Request, box_id: int) -> Response:
+        return Response(BoxSerializer(box_get_for_user(user=request_user(request), box_id=box_id)).data)
+
+    @extend_schema(request=BoxUpdateSerializer, responses={200: BoxSerializer, 409: CONFLICT})
+    def patch(self, request: Request, box_id: int) -> Response:
+        data = BoxUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        changes = dict(data.validated_data)
+        version = changes.pop("version")
+        box = box_get_for_user(user=request_user(request), box_id=box_id)
+        updated = box_update(box_id=box.id, version=version, user=request_user(request), **changes)
+        return Response(BoxSerializer(updated).data)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("version", int, description="Delete only if still at this version.")],
+        responses={204: None, 409: CONFLICT},
+    )
+    def delete(self, request: Request, box_id: int) -> Response:
+        query = BoxDeleteSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        box = box_get_for_user(user=request_user(request), box_id=box_id)
+        box_delete(box_id=box.id, version=query.validated_data.get("version"), user=request_user(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+urlpatterns = [
+    path("videos/<int:video_id>/boxes/", BoxListApi.as_view(), name="box-list"),
+    path("boxes/<int:box_id>/", BoxDetailApi.as_view(), name="box-detail"),
+]

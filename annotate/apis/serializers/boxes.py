@@ -1,0 +1,73 @@
+"""Boxes."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from annotate.models import BoxSource, ReviewState
+
+
+class BoxSerializer(serializers.Serializer):
+    """A box; expects rows annotated with ``frame_index`` (the box selectors and services do)."""
+
+    id = serializers.IntegerField()
+    frame_index = serializers.IntegerField()
+    track = serializers.IntegerField(source="track_id", allow_null=True)
+    label_class = serializers.IntegerField(source="label_class_id")
+    x = serializers.FloatField()
+    y = serializers.FloatField()
+    w = serializers.FloatField()
+    h = serializers.FloatField()
+    source = serializers.ChoiceField(choices=BoxSource.choices)  # type: ignore[assignment]
+    generation = serializers.IntegerField(source="generation_id", allow_null=True)
+    score = serializers.FloatField(allow_null=True)
+    review_state = serializers.ChoiceField(choices=ReviewState.choices)
+    version = serializers.IntegerField()
+    updated_at = serializers.DateTimeField()
+
+
+class BoxConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    current = BoxSerializer()
+
+
+class BoxRangeSerializer(serializers.Serializer):
+    """Query of the box listing: ``frame`` alone, or an inclusive ``frame_start``..``frame_end``."""
+
+    frame = serializers.IntegerField(min_value=0, required=False)
+    frame_start = serializers.IntegerField(min_value=0, required=False)
+    frame_end = serializers.IntegerField(min_value=0, required=False)
+
+    def validate(self, attrs: dict[str, int]) -> dict[str, int]:
+        if "frame" in attrs:
+            if "frame_start" in attrs or "frame_end" in attrs:
+                raise serializers.ValidationError("Give either frame or frame_start/frame_end.")
+            return {"frame_start": attrs["frame"], "frame_end": attrs["frame"]}
+        if attrs.get("frame_end", 1 << 62) < attrs.get("frame_start", 0):
+            raise serializers.ValidationError({"frame_end": "frame_end must not be before frame_start."})
+        return attrs
+
+
+class BoxCreateSerializer(serializers.Serializer):
+    frame_index = serializers.IntegerField(min_value=0)
+    x = serializers.FloatField(min_value=0)
+    y = serializers.FloatField(min_value=0)
+    w = serializers.FloatField()
+    h = serializers.FloatField()
+    label_class = serializers.IntegerField(source="label_class_id")
+    track = serializers.IntegerField(source="track_id", required=False, allow_null=True)
+
+
+class BoxUpdateSerializer(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1)
+    x = serializers.FloatField(min_value=0, required=False)
+    y = serializers.FloatField(min_value=0, required=False)
+    w = serializers.FloatField(required=False)
+    h = serializers.FloatField(required=False)
+    label_class = serializers.IntegerField(source="label_class_id", required=False)
+    track = serializers.IntegerField(source="track_id", required=False, allow_null=True)
+
+
+class BoxDeleteSerializer(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1, required=False)

@@ -1,0 +1,88 @@
+"""Clips and their frames."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from annotate.models import Video, VideoStatus
+
+
+class VideoCountsSerializer(serializers.Serializer):
+    frames = serializers.IntegerField(source="count_frames")
+    labeled_frames = serializers.IntegerField(source="count_labeled_frames")
+    prelabeled_frames = serializers.IntegerField(source="count_prelabeled_frames")
+    accepted_boxes = serializers.IntegerField(source="count_accepted_boxes")
+    boxes = serializers.IntegerField(source="count_boxes")
+
+
+class VideoSerializer(serializers.Serializer):
+    """A clip; expects a row from the video selectors (with ``count_*`` annotations)."""
+
+    id = serializers.IntegerField()
+    project = serializers.IntegerField(source="project_id")
+    name = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]
+    status = serializers.ChoiceField(choices=VideoStatus.choices)
+    error = serializers.CharField()
+    fps = serializers.FloatField(allow_null=True)
+    frame_count = serializers.IntegerField()
+    width = serializers.IntegerField(allow_null=True)
+    height = serializers.IntegerField(allow_null=True)
+    frames_done = serializers.IntegerField()
+    frames_total = serializers.IntegerField()
+    progress = serializers.SerializerMethodField()
+    active_generation = serializers.IntegerField(source="active_generation_id", allow_null=True)
+    counts = VideoCountsSerializer(source="*")
+    created_at = serializers.DateTimeField()
+
+    def get_progress(self, video: Video) -> float:
+        if video.status == VideoStatus.READY:
+            return 1.0
+        if not video.frames_total:
+            return 0.0
+        return min(1.0, video.frames_done / video.frames_total)
+
+
+class VideoUploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    name = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    sample_fps = serializers.FloatField(min_value=0.001, required=False)
+    max_width = serializers.IntegerField(min_value=16, required=False)
+
+    def validate_name(self, value: str) -> str | None:
+        return value or None
+
+
+class FrameRangeSerializer(serializers.Serializer):
+    """Query of the frame listing: inclusive index range, then optional limit/offset."""
+
+    start = serializers.IntegerField(min_value=0, required=False)
+    end = serializers.IntegerField(min_value=0, required=False)
+    limit = serializers.IntegerField(min_value=1, max_value=100_000, required=False)
+    offset = serializers.IntegerField(min_value=0, required=False, default=0)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "start" in attrs and "end" in attrs and attrs["end"] < attrs["start"]:
+            raise serializers.ValidationError({"end": "end must not be before start."})
+        return attrs
+
+
+class FrameSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    timestamp = serializers.FloatField()
+    image_url = serializers.SerializerMethodField()
+    human_boxes = serializers.IntegerField(help_text="Number of human boxes on the frame.")
+    model_boxes = serializers.IntegerField(help_text="Number of model predictions on the frame.")
+    touched = serializers.SerializerMethodField()
+    reviewed = serializers.SerializerMethodField()
+
+    def get_image_url(self, frame: Any) -> str:
+        return f"{self.context['image_url_prefix']}{frame.index}/image"
+
+    def get_touched(self, frame: Any) -> bool:
+        return frame.touched_at is not None
+
+    def get_reviewed(self, frame: Any) -> bool:
+        return frame.reviewed_at is not None

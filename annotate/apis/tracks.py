@@ -1,0 +1,58 @@
+"""Tracks of a clip."""
+
+from __future__ import annotations
+
+from django.urls import path
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotate.apis.serializers.tracks import TrackCreateSerializer, TrackSerializer, TrackUpdateSerializer
+from annotate.permissions import request_user
+from annotate.selectors.tracks import track_get_for_user, track_list
+from annotate.selectors.videos import video_for_user
+from annotate.services.tracks import track_create, track_delete, track_update
+
+
+class TrackListApi(APIView):
+    @extend_schema(responses=TrackSerializer(many=True))
+    def get(self, request: Request, video_id: int) -> Response:
+        video = video_for_user(user=request_user(request), video_id=video_id)
+        return Response(TrackSerializer(track_list(video=video), many=True).data)
+
+    @extend_schema(request=TrackCreateSerializer, responses={201: TrackSerializer})
+    def post(self, request: Request, video_id: int) -> Response:
+        video = video_for_user(user=request_user(request), video_id=video_id)
+        data = TrackCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        track = track_create(video=video, **data.validated_data, user=request_user(request))
+        return Response(TrackSerializer(track).data, status=status.HTTP_201_CREATED)
+
+
+class TrackDetailApi(APIView):
+    @extend_schema(responses=TrackSerializer)
+    def get(self, request: Request, track_id: int) -> Response:
+        return Response(
+            TrackSerializer(track_get_for_user(user=request_user(request), track_id=track_id)).data
+        )
+
+    @extend_schema(request=TrackUpdateSerializer, responses=TrackSerializer)
+    def patch(self, request: Request, track_id: int) -> Response:
+        track = track_get_for_user(user=request_user(request), track_id=track_id)
+        data = TrackUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        track_update(track=track, **data.validated_data)
+        return Response(TrackSerializer(track).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, track_id: int) -> Response:
+        track_delete(track=track_get_for_user(user=request_user(request), track_id=track_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+urlpatterns = [
+    path("videos/<int:video_id>/tracks/", TrackListApi.as_view(), name="track-list"),
+    path("tracks/<int:track_id>/", TrackDetailApi.as_view(), name="track-detail"),
+]
