@@ -1,0 +1,173 @@
+"""Exports (background jobs with a download) and label imports into a clip."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from django.conf import settings
+from django.http import FileResponse
+from django.urls import path, reverse
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotate.errors import ServiceError
+from annotate.exchange.selectors import export_job_get_for_user, export_job_list
+from annotate.models import ExportFormat, ExportJob, JobStatus
+from annotate.permissions import request_user, require_manager
+from annotate.selectors.projects import project_get_for_user
+from annotate.selectors.videos import video_get_for_user
+from annotate.services.exports import export_job_cancel, export_job_create, export_job_path
+from annotate.services.imports import labels_import
+
+
+class ExportCreateSerializer(serializers.Serializer):
+    format = serializers.ChoiceField(choices=ExportFormat.choices)
+    video = serializers.IntegerField(required=False, allow_null=True)
+    include_predictions = serializers.BooleanField(required=False, default=False)
+    min_score = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=1)
+    reviewed_only = serializers.BooleanField(required=False, default=False)
+    with_images = serializers.BooleanField(required=False, default=False)
+    split = serializers.ChoiceField(choices=["clip", "frame"], required=False, default="clip")
+    val_fraction = serializers.FloatField(required=False, default=0.2, min_value=0, max_value=0.99)
+    test_fraction = serializers.FloatField(required=False, default=0.0, min_value=0, max_value=0.99)
+    seed = serializers.IntegerField(required=False, default=0)
+
+
+class ExportJobSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    project = serializers.IntegerField(source="project_id")
+    video = serializers.IntegerField(source="video_id", allow_null=True)
+    status = serializers.ChoiceField(choices=JobStatus.choices)
+    format = serializers.ChoiceField(choices=ExportFormat.choices)
+    options = serializers.DictField()
+    items_done = serializers.IntegerField()
+    items_total = serializers.IntegerField()
+    box_count = serializers.IntegerField()
+    error = serializers.CharField()
+    download_url = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+    def get_download_url(self, job: ExportJob) -> str | None:
+        if job.status != JobStatus.SUCCEEDED or not job.file:
+            return None
+        url = reverse("api:export-download", args=[job.id])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request is not None else url
+
+
+class ImportSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    format = serializers.ChoiceField(choices=ExportFormat.choices)
+    as_predictions = serializers.BooleanField(required=False, default=False)
+    create_classes = serializers.BooleanField(required=False, default=False)
+
+
+class ImportResultSerializer(serializers.Serializer):
+    video = serializers.IntegerField()
+    boxes = serializers.IntegerField()
+    frames = serializers.IntegerField()
+    tracks = serializers.IntegerField()
+    classes_created = serializers.ListField(child=serializers.CharField())
+    skipped_frames = serializers.IntegerField()
+
+
+class ExportListApi(APIView):
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+
+    @extend_schema(responses=ExportJobSerializer(many=True))
+    def get(self, request: Request, project_id: int) -> Response:
+        project = project_get_for_user(user=request_user(request), project_id=project_id)
+        jobs = export_job_list(project=project)[:100]
+        return Response(ExportJobSerializer(jobs, many=True, context={"request": request}).data)
+
+    @extend_schema(request=ExportCreateSerializer, responses={202: ExportJobSerializer})
+    def post(self, request: Request, project_id: int) -> Response:
+        """Start an export; poll the job (``status``, ``items_done``/``items_total``), then download."""
+        project = project_get_for_user(user=request_user(request), project_id=project_id)
+        data = ExportCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        options: dict[str, Any] = dict(data.validated_data)
+        export_format = options.pop("format")
+        job = export_job_create(
+            project=project, format=export_format, options=options, created_by=request_user(request)
+        )
+        body = ExportJobSerializer(job, context={"request": request}).data
+        return Response(body, status=status.HTTP_202_ACCEPTED)
+
+
+class ExportDetailApi(APIView):
+    @extend_schema(responses=ExportJobSerializer)
+    def get(self, request: Request, export_id: int) -> Response:
+        job = export_job_get_for_user(user=request_user(request), job_id=export_id)
+        return Response(ExportJobSerializer(job, context={"request": request}).data)
+
+
+class ExportCancelApi(APIView):
+    @extend_schema(request=None, responses=ExportJobSerializer)
+    def post(self, request: Request, export_id: int) -> Response:
+        job = export_job_cancel(job=export_job_get_for_user(user=request_user(request), job_id=export_id))
+        return Response(ExportJobSerializer(job, context={"request": request}).data)
+
+
+class ExportDownloadApi(APIView):
+    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    def get(self, request: Request, export_id: int) -> FileResponse:
+        job = export_job_get_for_user(user=request_user(request), job_id=export_id)
+        file_path = export_job_path(job=job)
+        content_type = "application/json" if file_path.suffix == ".json" else "application/zip"
+        return FileResponse(
+            file_path.open("rb"), as_attachment=True, filename=file_path.name, content_type=content_type
+        )
+
+
+class VideoImportApi(APIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        request={"multipart/form-data": ImportSerializer},
+        responses={200: ImportResultSerializer},
+    )
+    def post(self, request: Request, video_id: int) -> Response:
+        """Import labels into the clip, all or nothing; 400 with ``errors`` (one per bad item)."""
+        video = video_get_for_user(user=request_user(request), video_id=video_id)
+        data = ImportSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        if fields["create_classes"]:
+            require_manager(video, action="add classes")
+        upload = fields["file"]
+        if upload.size is not None and upload.size > settings.ANNOTATE_MAX_UPLOAD_BYTES:
+            raise ServiceError("The file is larger than the upload limit.", field="file")
+        original = PurePosixPath(upload.name or "labels").name
+        with tempfile.TemporaryDirectory(dir=settings.FILE_UPLOAD_TEMP_DIR) as folder:
+            local = Path(folder) / ("upload" + PurePosixPath(original).suffix.lower()[:10])
+            with local.open("wb") as out:
+                for chunk in upload.chunks():
+                    out.write(chunk)
+            result = labels_import(
+                video=video,
+                path=local,
+                format=fields["format"],
+                as_predictions=fields["as_predictions"],
+                create_classes=fields["create_classes"],
+                name=original,
+                created_by=request_user(request),
+            )
+        return Response(ImportResultSerializer(result.as_dict()).data)
+
+
+urlpatterns = [
+    path("projects/<int:project_id>/exports/", ExportListApi.as_view(), name="export-list"),
+    path("exports/<int:export_id>/", ExportDetailApi.as_view(), name="export-detail"),
+    path("exports/<int:export_id>/cancel/", ExportCancelApi.as_view(), name="export-cancel"),
+    path("exports/<int:export_id>/download", ExportDownloadApi.as_view(), name="export-download"),
+    path("videos/<int:video_id>/imports/", VideoImportApi.as_view(), name="video-import"),
+]

@@ -1,0 +1,177 @@
+"""What leaves an export: the frame and box rows of a project (or one clip), streamed in order.
+
+Every writer reads through here, so the filter (which boxes count) and the order (clip, frame index,
+box id) are the same in COCO, YOLO and MOT, and the box count of an export always equals
+``export_boxes(...).count()`` for the same filter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import NamedTuple
+
+from django.db.models import Q, QuerySet
+
+from annotate.models import Box, Frame, LabelClass, ReviewState, Video, VideoStatus
+
+CHUNK = 2000
+
+
+@dataclass(frozen=True)
+class ExportFilter:
+    """Which boxes leave. By default human boxes and reviewed predictions (review_state != pending).
+
+    ``min_score`` drops pending predictions scoring below it; boxes a person made or vouched for
+    always pass. ``reviewed_only`` keeps only frames somebody marked reviewed.
+    """
+
+    video_id: int | None = None
+    include_predictions: bool = False
+    min_score: float | None = None
+    reviewed_only: bool = False
+
+
+class FrameRow(NamedTuple):
+    id: int
+    video_id: int
+    frame_index: int
+    image: str
+
+
+class BoxRow(NamedTuple):
+    id: int
+    frame_id: int
+    video_id: int
+    frame_index: int
+    class_index: int
+    track_id: int | None
+    x: float
+    y: float
+    w: float
+    h: float
+    source: str
+    generation: int | None
+    score: float | None
+
+
+@dataclass(frozen=True)
+class ClipInfo:
+    id: int
+    name: str
+    width: int
+    height: int
+    fps: float | None
+    frame_count: int
+
+
+def export_videos(*, project_id: int, flt: ExportFilter) -> QuerySet[Video]:
+    videos = Video.objects.filter(project_id=project_id, status=VideoStatus.READY)
+    if flt.video_id is not None:
+        videos = videos.filter(id=flt.video_id)
+    return videos.order_by("id")
+
+
+def export_frames(*, project_id: int, flt: ExportFilter) -> QuerySet[Frame]:
+    frames = Frame.objects.filter(video__project_id=project_id, video__status=VideoStatus.READY)
+    if flt.video_id is not None:
+        frames = frames.filter(video_id=flt.video_id)
+    if flt.reviewed_only:
+        frames = frames.filter(reviewed_at__isnull=False)
+    return frames
+
+
+def export_boxes(*, project_id: int, flt: ExportFilter) -> QuerySet[Box]:
+    boxes = Box.objects.filter(frame__in=export_frames(project_id=project_id, flt=flt))
+    pending = Q(review_state=ReviewState.PENDING)
+    if not flt.include_predictions:
+        boxes = boxes.exclude(pending)
+    elif flt.min_score is not None:
+        boxes = boxes.exclude(pending & (Q(score__lt=flt.min_score) | Q(score__isnull=True)))
+    return boxes
+
+
+def export_classes(*, project_id: int) -> list[tuple[int, str]]:
+    """(index, name) of the project's classes in index order."""
+    return list(
+        LabelClass.objects.filter(project_id=project_id).order_by("index").values_list("index", "name")
+    )
+
+
+def export_clips(*, project_id: int, flt: ExportFilter) -> dict[int, ClipInfo]:
+    clips: dict[int, ClipInfo] = {}
+    for video in export_videos(project_id=project_id, flt=flt):
+        width, height = video.width, video.height
+        if not width or not height:
+            width, height = _size_from_first_frame(video)
+        clips[video.id] = ClipInfo(video.id, video.name, width, height, video.fps, video.frame_count)
+    return clips
+
+
+def _size_from_first_frame(video: Video) -> tuple[int, int]:
+    from django.core.files.storage import default_storage
+    from PIL import Image
+
+    frame = Frame.objects.filter(video=video).order_by("index").first()
+    if frame is None:
+        return 0, 0
+    with default_storage.open(frame.image, "rb") as handle, Image.open(handle) as picture:
+        return picture.size
+
+
+def iter_frames(*, project_id: int, flt: ExportFilter) -> Iterator[FrameRow]:
+    rows = (
+        export_frames(project_id=project_id, flt=flt)
+        .order_by("video_id", "index")
+        .values_list("id", "video_id", "index", "image")
+    )
+    for row in rows.iterator(chunk_size=CHUNK):
+        yield FrameRow(*row)
+
+
+def iter_boxes(*, project_id: int, flt: ExportFilter) -> Iterator[BoxRow]:
+    rows = (
+        export_boxes(project_id=project_id, flt=flt)
+        .order_by("frame__video_id", "frame__index", "id")
+        .values_list(
+            "id",
+            "frame_id",
+            "frame__video_id",
+            "frame__index",
+            "label_class__index",
+            "track_id",
+            "x",
+            "y",
+            "w",
+            "h",
+            "source",
+            "generation__number",
+            "score",
+        )
+    )
+    for row in rows.iterator(chunk_size=CHUNK):
+        yield BoxRow(*row)
+
+
+def iter_frames_with_boxes(*, project_id: int, flt: ExportFilter) -> Iterator[tuple[FrameRow, list[BoxRow]]]:
+    """Every exported frame with its boxes: a merge of two ordered streams, one frame's boxes at a time."""
+    boxes = iter_boxes(project_id=project_id, flt=flt)
+    pending = next(boxes, None)
+    for frame in iter_frames(project_id=project_id, flt=flt):
+        on_frame: list[BoxRow] = []
+        while pending is not None and pending.frame_id == frame.id:
+            on_frame.append(pending)
+            pending = next(boxes, None)
+        yield frame, on_frame
+    if pending is not None:
+        raise RuntimeError("box and frame streams disagree on order; export aborted")
+
+
+def frame_file_name(frame: FrameRow) -> str:
+    """The exported name of a frame picture: ``v<clip id>_<index, 6 digits><stored suffix>``.
+
+    Imports read it back by its trailing digits (the frame index), see annotate.exchange.matching.
+    """
+    suffix = PurePosixPath(frame.image).suffix.lower() or ".jpg"
+    return f"v{frame.video_id}_{frame.frame_index:06d}{suffix}"

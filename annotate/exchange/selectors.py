@@ -1,0 +1,20 @@
+"""Reads of export jobs, scoped to the caller's projects (non-members get 404)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
+
+from annotate.errors import NotFoundError
+from annotate.models import ExportJob, Project
+
+
+def export_job_list(*, project: Project) -> QuerySet[ExportJob]:
+    return ExportJob.objects.filter(project=project).order_by("-created_at", "-id")
+
+
+def export_job_get_for_user(*, user: User, job_id: int) -> ExportJob:
+    job = ExportJob.objects.filter(id=job_id, project__memberships__user_id=user.pk).first()
+    if job is None:
+        raise NotFoundError("No such export.")
+    return job

@@ -1,0 +1,127 @@
+"""Where an export is written: one zip file or one folder, complete or absent.
+
+Both write under a temporary name beside the target and rename it into place at the end, so a reader
+never sees half an export; a failure removes the temporary file or folder.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import stat
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Protocol
+
+from django.core.files.storage import default_storage
+
+
+class Sink(Protocol):
+    def text(self, name: str) -> IO[str]:
+        """A text stream for one member; close it before opening the next."""
+        ...
+
+    def write_bytes(self, name: str, data: bytes) -> None: ...
+
+    def copy_media(self, name: str, media_path: str) -> None:
+        """Copy a stored file (media-relative path) into the export unchanged."""
+        ...
+
+
+def _member(name: str, compress_type: int) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+    info.compress_type = compress_type
+    info.external_attr = (stat.S_IFREG | 0o644) << 16
+    return info
+
+
+class ZipSink:
+    def __init__(self, archive: zipfile.ZipFile) -> None:
+        self.archive = archive
+
+    def text(self, name: str) -> IO[str]:
+        raw = self.archive.open(_member(name, zipfile.ZIP_DEFLATED), "w", force_zip64=True)
+        return io.TextIOWrapper(raw, encoding="utf-8", newline="\n", write_through=False)
+
+    def write_bytes(self, name: str, data: bytes) -> None:
+        self.archive.writestr(_member(name, zipfile.ZIP_DEFLATED), data)
+
+    def copy_media(self, name: str, media_path: str) -> None:
+        # Pictures are already compressed: stored as they are.
+        info = _member(name, zipfile.ZIP_STORED)
+        with (
+            default_storage.open(media_path, "rb") as source,
+            self.archive.open(info, "w", force_zip64=True) as out,
+        ):
+            shutil.copyfileobj(source, out, 1024 * 1024)
+
+
+class DirSink:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _path(self, name: str) -> Path:
+        path = self.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def text(self, name: str) -> IO[str]:
+        return self._path(name).open("w", encoding="utf-8", newline="\n")
+
+    def write_bytes(self, name: str, data: bytes) -> None:
+        self._path(name).write_bytes(data)
+
+    def copy_media(self, name: str, media_path: str) -> None:
+        with default_storage.open(media_path, "rb") as source, self._path(name).open("wb") as out:
+            shutil.copyfileobj(source, out, 1024 * 1024)
+
+
+@contextmanager
+def zip_sink(target: Path) -> Iterator[ZipSink]:
+    """A zip written to ``.<name>.<random>.part`` beside target, renamed onto target on success."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    os.close(fd)
+    temp = Path(temp_name)
+    try:
+        with zipfile.ZipFile(temp, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+            yield ZipSink(archive)
+        temp.chmod(0o644)
+        os.replace(temp, target)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+@contextmanager
+def dir_sink(target: Path) -> Iterator[DirSink]:
+    """A folder written as ``.<name>.<random>.part`` beside target, renamed onto target on success."""
+    if target.exists():
+        raise FileExistsError(f"{target} already exists")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent))
+    try:
+        yield DirSink(temp)
+        temp.chmod(0o755)
+        temp.rename(target)
+    finally:
+        if temp.exists():
+            shutil.rmtree(temp)
+
+
+@contextmanager
+def text_file(target: Path) -> Iterator[IO[str]]:
+    """One text file written under a temporary name and renamed onto target on success."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    temp = Path(temp_name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            yield handle
+        temp.chmod(0o644)
+        os.replace(temp, target)
+    finally:
+        temp.unlink(missing_ok=True)

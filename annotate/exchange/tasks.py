@@ -1,0 +1,13 @@
+"""Celery task of exports; imported by annotate.tasks so the worker's autodiscovery registers it."""
+
+from __future__ import annotations
+
+from config.celery import app
+
+
+@app.task(name="annotate.export_run", queue="cpu", ignore_result=True)
+def export_run_task(job_id: int) -> None:
+    """Write a queued export; failures end as a failed row, never as a retried exception."""
+    from annotate.services.exports import export_job_run
+
+    export_job_run(job_id=job_id)

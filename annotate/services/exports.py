@@ -1,0 +1,296 @@
+"""Dataset exports: a job row on the ``cpu`` queue, or the same writer run in-process by the CLI.
+
+The file is written under a temporary name and renamed when complete, so ``ExportJob.file`` (set
+only on success) always names a whole file. Progress (items_done / items_total: frames plus boxes
+for COCO and YOLO, boxes for MOT) is written on the row while the job runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from annotate.errors import ConflictError, ServiceError
+from annotate.exchange import coco, mot, yolo
+from annotate.exchange.rows import (
+    ExportFilter,
+    export_boxes,
+    export_classes,
+    export_clips,
+    export_frames,
+    frame_file_name,
+    iter_frames,
+)
+from annotate.exchange.sinks import dir_sink, text_file, zip_sink
+from annotate.models import ExportFormat, ExportJob, JobStatus, Project, Video
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    video: int | None = None
+    include_predictions: bool = False
+    min_score: float | None = None
+    reviewed_only: bool = False
+    with_images: bool = False  # COCO: the pictures beside the JSON, in one zip
+    split: str = "clip"  # YOLO: "clip" or "frame"
+    val_fraction: float = 0.2
+    test_fraction: float = 0.0
+    seed: int = 0
+
+    @property
+    def filter(self) -> ExportFilter:
+        return ExportFilter(
+            video_id=self.video,
+            include_predictions=self.include_predictions,
+            min_score=self.min_score,
+            reviewed_only=self.reviewed_only,
+        )
+
+    @property
+    def split_options(self) -> yolo.SplitOptions:
+        return yolo.SplitOptions(
+            by=self.split, val=self.val_fraction, test=self.test_fraction, seed=self.seed
+        )
+
+
+@dataclass
+class ExportResult:
+    path: Path
+    format: str
+    images: int
+    boxes: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def export_options_clean(*, project: Project, format: str, options: dict[str, Any]) -> ExportOptions:
+    """Checked options (unknown keys, ranges, the clip belongs to the project)."""
+    if format not in ExportFormat.values:
+        raise ServiceError(f"Format must be one of: {', '.join(ExportFormat.values)}.", field="format")
+    known = set(ExportOptions.__dataclass_fields__)
+    unknown = set(options) - known
+    if unknown:
+        raise ServiceError(f"Unknown export options: {', '.join(sorted(unknown))}.")
+    try:
+        clean = ExportOptions(**{k: _coerce(k, v) for k, v in options.items() if v is not None})
+    except (TypeError, ValueError) as exc:
+        raise ServiceError(f"Bad export option: {exc}") from exc
+    if clean.video is not None and not Video.objects.filter(id=clean.video, project=project).exists():
+        raise ServiceError("No such video in this project.", field="video")
+    if clean.min_score is not None and not (math.isfinite(clean.min_score) and 0 <= clean.min_score <= 1):
+        raise ServiceError("min_score must be between 0 and 1.", field="min_score")
+    if clean.split not in yolo.SPLIT_BY:
+        raise ServiceError("split must be 'clip' or 'frame'.", field="split")
+    for name in ("val_fraction", "test_fraction"):
+        value = getattr(clean, name)
+        if not (math.isfinite(value) and 0 <= value < 1):
+            raise ServiceError(f"{name} must be at least 0 and below 1.", field=name)
+    if clean.val_fraction + clean.test_fraction >= 1:
+        raise ServiceError("val_fraction + test_fraction must leave frames for train.", field="val_fraction")
+    return clean
+
+
+_TYPES: dict[str, type] = {
+    "video": int,
+    "include_predictions": bool,
+    "min_score": float,
+    "reviewed_only": bool,
+    "with_images": bool,
+    "split": str,
+    "val_fraction": float,
+    "test_fraction": float,
+    "seed": int,
+}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    kind = _TYPES[name]
+    if kind is bool and not isinstance(value, bool):
+        raise ValueError(f"{name} must be true or false")
+    if kind in (int, float) and (isinstance(value, bool) or not isinstance(value, int | float)):
+        raise ValueError(f"{name} must be a number")
+    if kind is str and not isinstance(value, str):
+        raise ValueError(f"{name} must be a string")
+    return kind(value)
+
+
+def export_totals(*, project: Project, format: str, options: ExportOptions) -> tuple[int, int]:
+    """(items the progress counts, boxes that will leave)."""
+    boxes = export_boxes(project_id=project.id, flt=options.filter).count()
+    if format == ExportFormat.MOT:
+        return boxes, boxes
+    return export_frames(project_id=project.id, flt=options.filter).count() + boxes, boxes
+
+
+def export_write(
+    *,
+    project: Project,
+    format: str,
+    options: ExportOptions,
+    target: Path,
+    progress: Progress | None = None,
+) -> ExportResult:
+    """Write an export to ``target``: a ``.zip`` (or a ``.json`` for COCO without images) is one file,
+    any other name a folder. Complete or absent: nothing is left at target on failure."""
+    report: Progress = progress or (lambda _done: None)
+    flt = options.filter
+    classes = export_classes(project_id=project.id)
+    clips = export_clips(project_id=project.id, flt=flt)
+    as_zip = target.suffix.lower() == ".zip"
+    common: dict[str, Any] = {"project_id": project.id, "flt": flt, "classes": classes, "clips": clips}
+
+    if format == ExportFormat.COCO:
+        if not options.with_images and not as_zip:
+            with text_file(target) as out:
+                images, boxes = coco.write_coco(out, project_name=project.name, progress=report, **common)
+        else:
+            with _sink(target, as_zip) as sink:
+                with sink.text("annotations.json") as out:
+                    images, boxes = coco.write_coco(out, project_name=project.name, progress=report, **common)
+                if options.with_images:
+                    for frame in iter_frames(project_id=project.id, flt=flt):
+                        sink.copy_media(f"images/{frame_file_name(frame)}", frame.image)
+    elif format == ExportFormat.YOLO:
+        with _sink(target, as_zip) as sink:
+            images, boxes = yolo.write_yolo(
+                sink,
+                split=options.split_options,
+                progress=report,
+                root=None if as_zip else target.resolve(),
+                **common,
+            )
+    elif format == ExportFormat.MOT:
+        with _sink(target, as_zip) as sink:
+            images, boxes = mot.write_mot(sink, progress=report, **common)
+    else:
+        raise ServiceError(f"Unknown format {format!r}.", field="format")
+    return ExportResult(path=target, format=format, images=images, boxes=boxes)
+
+
+def _sink(target: Path, as_zip: bool) -> Any:
+    return zip_sink(target) if as_zip else dir_sink(target)
+
+
+def export_file_name(*, project: Project, format: str, options: ExportOptions, job_id: int) -> str:
+    suffix = ".json" if format == ExportFormat.COCO and not options.with_images else ".zip"
+    clip = f"-video{options.video}" if options.video is not None else ""
+    return f"{slugify(project.name)[:60] or 'project'}{clip}-{format}-{job_id}{suffix}"
+
+
+# -- the job ---------------------------------------------------------------------------------------
+
+
+def _enqueue(job_id: int) -> None:
+    from annotate.exchange.tasks import export_run_task
+
+    export_run_task.apply_async(args=[job_id], queue="cpu")
+
+
+@transaction.atomic
+def export_job_create(
+    *, project: Project, format: str, options: dict[str, Any], created_by: User | None = None
+) -> ExportJob:
+    """A queued export; the worker picks it up once this transaction commits."""
+    clean = export_options_clean(project=project, format=format, options=options)
+    job = ExportJob.objects.create(
+        project=project,
+        video_id=clean.video,
+        format=format,
+        options=asdict(clean),
+        created_by=created_by,
+    )
+    transaction.on_commit(lambda: _enqueue(job.id))
+    return job
+
+
+def _claim(job_id: int) -> ExportJob | None:
+    # queued -> running. A running job is claimed again only when its message is redelivered
+    # (the worker died mid-write): the old temporary file was never renamed, so it starts over.
+    now = timezone.now()
+    claimed = ExportJob.objects.filter(id=job_id, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).update(
+        status=JobStatus.RUNNING, started_at=now, updated_at=now, items_done=0, error=""
+    )
+    return ExportJob.objects.select_related("project").get(id=job_id) if claimed else None
+
+
+def export_job_run(*, job_id: int) -> ExportJob | None:
+    """Run a queued export to its file under MEDIA_ROOT/exports/; failures end on the row."""
+    job = _claim(job_id)
+    if job is None:
+        log.info("export %s is not queued; nothing to do", job_id)
+        return None
+    try:
+        options = export_options_clean(project=job.project, format=job.format, options=job.options)
+        total, _boxes = export_totals(project=job.project, format=job.format, options=options)
+        ExportJob.objects.filter(id=job.id).update(items_total=total)
+        name = export_file_name(project=job.project, format=job.format, options=options, job_id=job.id)
+        relative = f"exports/{job.id}/{name}"
+
+        def progress(done: int) -> None:
+            ExportJob.objects.filter(id=job.id, status=JobStatus.RUNNING).update(
+                items_done=done, updated_at=timezone.now()
+            )
+
+        result = export_write(
+            project=job.project,
+            format=job.format,
+            options=options,
+            target=Path(settings.MEDIA_ROOT) / relative,
+            progress=progress,
+        )
+    except Exception as exc:
+        log.exception("export %s failed", job_id)
+        message = exc.message if isinstance(exc, ServiceError) else f"{type(exc).__name__}: {exc}"
+        ExportJob.objects.filter(id=job.id, status=JobStatus.RUNNING).update(
+            status=JobStatus.FAILED, error=message, finished_at=timezone.now(), updated_at=timezone.now()
+        )
+        job.refresh_from_db()
+        return job
+    finished = ExportJob.objects.filter(id=job.id, status=JobStatus.RUNNING).update(
+        status=JobStatus.SUCCEEDED,
+        file=relative,
+        items_done=total,
+        box_count=result.boxes,
+        finished_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+    if not finished:
+        # Cancelled or deleted while writing: the file has no row to point at it.
+        (Path(settings.MEDIA_ROOT) / relative).unlink(missing_ok=True)
+    job.refresh_from_db()
+    return job
+
+
+@transaction.atomic
+def export_job_cancel(*, job: ExportJob) -> ExportJob:
+    """Cancel a queued or running export; a finished one is left as it is (409)."""
+    cancelled = ExportJob.objects.filter(id=job.id, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).update(
+        status=JobStatus.CANCELLED, finished_at=timezone.now(), updated_at=timezone.now()
+    )
+    if not cancelled:
+        raise ConflictError(f"This export has already {job.status}.")
+    job.refresh_from_db()
+    return job
+
+
+def export_job_path(*, job: ExportJob) -> Path:
+    """The finished file on disk; ConflictError while the export is not (or no longer) available."""
+    if job.status != JobStatus.SUCCEEDED or not job.file:
+        raise ConflictError(f"This export is {job.status}; there is no file to download.")
+    path = Path(settings.MEDIA_ROOT) / job.file
+    if not path.is_file():
+        raise ConflictError("The export file is gone; start a new export.")
+    return path

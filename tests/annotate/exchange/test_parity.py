@@ -1,0 +1,68 @@
+"""Every export leaves exactly the boxes the database holds for the same filter."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import pytest
+
+from annotate.exchange.rows import ExportFilter, export_boxes
+from annotate.models import ExportFormat, Frame, LabelClass, ReviewState
+from annotate.services.exports import ExportOptions, export_write
+from tests.annotate.exchange.conftest import add_prediction
+
+pytestmark = pytest.mark.django_db
+
+
+def _boxes_in(path, format: str) -> int:
+    if format == "coco":
+        return len(json.loads(path.read_text())["annotations"])
+    with zipfile.ZipFile(path) as archive:
+        if format == "yolo":
+            names = [n for n in archive.namelist() if n.startswith("labels/")]
+            return sum(len(archive.read(n).splitlines()) for n in names)
+        names = [n for n in archive.namelist() if n.endswith("gt.txt")]
+        return sum(len(archive.read(n).splitlines()) for n in names)
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({}, 12 + 2),  # human boxes + accepted and edited predictions
+        ({"include_predictions": True}, 12 + 2 + 3),
+        ({"include_predictions": True, "min_score": 0.5}, 12 + 2 + 1),
+        ({"reviewed_only": True}, 2 + 2 + 2),  # frame 1 of each clip
+        ({"video": "first"}, 6 + 2),
+    ],
+)
+def test_export_box_count_equals_the_database_count(project, make_video, tmp_path, options, expected):
+    first, _ = make_video(project, frames=3, seed=1)
+    second, _ = make_video(project, frames=3, seed=2)
+    square = LabelClass.objects.get(project=project, name="square")
+    frame = Frame.objects.get(video=first, index=1)
+    add_prediction(frame, square, score=0.9, state=ReviewState.ACCEPTED)
+    add_prediction(frame, square, score=0.2, state=ReviewState.EDITED)
+    add_prediction(frame, square, score=0.8)
+    add_prediction(frame, square, score=0.3)
+    add_prediction(Frame.objects.get(video=second, index=2), square, score=0.1)
+    Frame.objects.filter(index=1).update(reviewed_at="2024-01-01T00:00:00Z")
+    if options.get("video") == "first":
+        options = dict(options, video=first.id)
+
+    flt = ExportFilter(
+        video_id=options.get("video"),
+        include_predictions=options.get("include_predictions", False),
+        min_score=options.get("min_score"),
+        reviewed_only=options.get("reviewed_only", False),
+    )
+    database = export_boxes(project_id=project.id, flt=flt).count()
+    assert database == expected
+    for format in ExportFormat.values:
+        target = tmp_path / (f"{format}.json" if format == "coco" else f"{format}.zip")
+        result = export_write(project=project, format=format, options=ExportOptions(**options), target=target)
+        assert result.boxes == database == _boxes_in(target, format), format
+
+
+def test_formats_are_the_three_exchange_formats():
+    assert set(ExportFormat.values) == {"coco", "yolo", "mot"}
