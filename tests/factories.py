@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import factory
 from django.contrib.auth import get_user_model
 
@@ -100,7 +102,7 @@ class FrameFactory(factory.django.DjangoModelFactory):
 
 def make_frames(video: models.Video, count: int) -> list[models.Frame]:
     """Frames 0..count-1 of the clip, and the clip's frame counters to match."""
-    frames = [FrameFactory(video=video, index=i) for i in range(count)]
+    frames = [cast(models.Frame, FrameFactory(video=video, index=i)) for i in range(count)]
     models.Video.objects.filter(id=video.id).update(frame_count=count, frames_done=count, frames_total=count)
     video.refresh_from_db()
     return frames

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Page
 
 # Playwright's sync API keeps an event loop running in this thread; the database calls of these
 # tests are plain synchronous ones, so Django's async guard is told to let them through.
@@ -50,7 +51,7 @@ PENDING_ENDPOINTS = ("/suggestions/", "/generations/", "/efficiency/", "/exports
 
 @dataclass
 class Browser:
-    page: object
+    page: Page
     base_url: str
     console_errors: list[str] = field(default_factory=list)
     allowed_statuses: set[int] = field(default_factory=set)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
+
+from django.contrib.auth.models import User
 
 from annotate.models import Video
 from annotate.services.projects import project_create
@@ -15,13 +18,14 @@ HTML_CLASS = "<b>bold</b><img src=x onerror=alert(1)>"
 
 def ready_clip(import_root: Path, *, frames: int = 12, classes=None):
     """A manager, their project and a clip decoded into frames, ready to label."""
-    user = UserFactory()
+    user = cast(User, UserFactory())
     project = project_create(
         name="Road <i>survey</i>",
         classes=classes or [{"name": "car", "color": "#e15759"}, {"name": HTML_CLASS, "color": "#4e79a7"}],
         created_by=user,
     )
     truth = make_clip(import_root / "clip", frames=frames, width=320, height=240, objects=2, seed=1)
+    assert truth.video_path is not None
     video = video_create_from_path(project=project, path=truth.video_path, name="clip <one>")
     video_ingest(video_id=video.id)
     video.refresh_from_db()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -49,6 +51,6 @@ def outsider_client(outsider) -> APIClient:
 @pytest.fixture
 def video(project: Project) -> Video:
     """A ready 64x48 clip of 5 frames with real JPEGs in MEDIA_ROOT."""
-    clip = VideoFactory(project=project)
+    clip = cast(Video, VideoFactory(project=project))
     make_frames(clip, 5)
     return clip
