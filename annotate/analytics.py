@@ -1,0 +1,235 @@
+"""Label-efficiency selectors: how much of the labeling the micro-models did, and what people spent.
+
+From the ``CorrectionEvent`` log, per clip or project, per generation and per annotator:
+
+* ``accepted``: predictions kept unchanged; ``edited``: predictions corrected; ``deleted``: false
+  positives; ``added``: boxes drawn by hand. A box's fate is its strongest action (delete > edit >
+  accept), so a prediction accepted and later edited counts once, as edited.
+* ``model_share``: accepted / (accepted + edited + added), the share of the boxes people finalised
+  that the model produced exactly.
+* ``human_seconds``: the client-measured duration of each action when it sent one, otherwise the
+  gap since the same person's previous action, capped (``ANNOTATE_EFFICIENCY_GAP_CAP_SECONDS``).
+  ``seconds_per_box`` divides it by the finalised boxes.
+
+``boxes`` describes the rows as they are now (including imported labels, which have no events).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q, QuerySet
+
+from annotate.models import (
+    Box,
+    BoxSource,
+    CorrectionAction,
+    CorrectionEvent,
+    Generation,
+    Project,
+    ReviewState,
+    Video,
+)
+
+_FATE_RANK: dict[str, int] = {
+    CorrectionAction.ACCEPT: 0,
+    CorrectionAction.EDIT: 1,
+    CorrectionAction.DELETE: 2,
+}
+
+
+@dataclass
+class _Tally:
+    accepted: int = 0
+    edited: int = 0
+    deleted: int = 0
+    added: int = 0
+    actions: int = 0
+    human_seconds: float = 0.0
+    ious: list[float] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        finalized = self.accepted + self.edited + self.added
+        return {
+            "accepted": self.accepted,
+            "edited": self.edited,
+            "deleted": self.deleted,
+            "added": self.added,
+            "actions": self.actions,
+            "finalized_boxes": finalized,
+            "model_share": round(self.accepted / finalized, 4) if finalized else None,
+            "human_seconds": round(self.human_seconds, 3),
+            "seconds_per_box": round(self.human_seconds / finalized, 3) if finalized else None,
+            "mean_edit_iou": round(sum(self.ious) / len(self.ious), 4) if self.ious else None,
+        }
+
+
+@dataclass(frozen=True)
+class _Event:
+    id: int
+    video_id: int
+    box_id: int | None
+    generation_id: int | None
+    user_id: int | None
+    action: str
+    box_count: int
+    iou: float | None
+    seconds: float | None
+    created_at: datetime
+
+
+def _events(**scope: Any) -> list[_Event]:
+    rows = CorrectionEvent.objects.filter(**scope).order_by("created_at", "id")
+    return [
+        _Event(**row)
+        for row in rows.values(
+            "id",
+            "video_id",
+            "box_id",
+            "generation_id",
+            "user_id",
+            "action",
+            "box_count",
+            "iou",
+            "seconds",
+            "created_at",
+        )
+    ]
+
+
+def _event_seconds(events: list[_Event]) -> dict[int, float]:
+    """Human time per event: measured when sent, else the capped gap since that person's last action."""
+    cap = float(settings.ANNOTATE_EFFICIENCY_GAP_CAP_SECONDS)
+    previous: dict[int | None, datetime] = {}
+    seconds: dict[int, float] = {}
+    for event in events:
+        last = previous.get(event.user_id)
+        if event.seconds is not None:
+            seconds[event.id] = max(0.0, event.seconds)
+        elif last is None or event.user_id is None:
+            seconds[event.id] = 0.0
+        else:
+            seconds[event.id] = min(cap, max(0.0, (event.created_at - last).total_seconds()))
+        previous[event.user_id] = event.created_at
+    return seconds
+
+
+def _tally(events: list[_Event], group_of: Any) -> dict[Any, _Tally]:
+    """Tallies keyed by ``group_of(event)``; each box's fate goes to the event that decided it."""
+    tallies: dict[Any, _Tally] = defaultdict(_Tally)
+    seconds = _event_seconds(events)
+    fates: dict[int, _Event] = {}
+    for event in events:
+        tally = tallies[group_of(event)]
+        tally.actions += 1
+        tally.human_seconds += seconds[event.id]
+        if event.action == CorrectionAction.EDIT and event.iou is not None:
+            tally.ious.append(event.iou)
+        if event.action == CorrectionAction.ADD:
+            tally.added += event.box_count
+        elif event.box_id is None:  # "accept all on a frame": one action, box_count boxes
+            tally.accepted += event.box_count
+        else:
+            known = fates.get(event.box_id)
+            if known is None or _FATE_RANK[event.action] >= _FATE_RANK[known.action]:
+                fates[event.box_id] = event
+    for event in fates.values():
+        tally = tallies[group_of(event)]
+        if event.action == CorrectionAction.ACCEPT:
+            tally.accepted += event.box_count
+        elif event.action == CorrectionAction.EDIT:
+            tally.edited += 1
+        else:
+            tally.deleted += 1
+    return tallies
+
+
+def _box_counts(boxes: QuerySet[Box]) -> dict[str, Any]:
+    counts = boxes.aggregate(
+        human=Count("id", filter=Q(source=BoxSource.HUMAN)),
+        model_unchanged=Count("id", filter=Q(source=BoxSource.MODEL, review_state=ReviewState.ACCEPTED)),
+        model_edited=Count("id", filter=Q(source=BoxSource.MODEL, review_state=ReviewState.EDITED)),
+        pending=Count("id", filter=Q(review_state=ReviewState.PENDING)),
+    )
+    final = counts["human"] + counts["model_unchanged"] + counts["model_edited"]
+    counts["final"] = final
+    counts["model_share_of_final"] = round(counts["model_unchanged"] / final, 4) if final else None
+    return counts
+
+
+def _annotators(tallies: dict[Any, _Tally]) -> list[dict[str, Any]]:
+    names = dict(
+        get_user_model()
+        .objects.filter(pk__in=[k for k in tallies if k is not None])
+        .values_list("pk", "username")
+    )
+    return [
+        {"user": user_id, "username": names.get(user_id), **tally.as_dict()}
+        for user_id, tally in sorted(tallies.items(), key=lambda item: (item[0] is None, item[0] or 0))
+    ]
+
+
+def efficiency_for_video(*, video: Video) -> dict[str, Any]:
+    events = _events(video=video)
+    generations = {
+        g.id: g
+        for g in Generation.objects.filter(video=video).only("id", "number", "status", "trained_frames")
+    }
+    by_generation = _tally(events, lambda e: e.generation_id)
+    total = _tally(events, lambda e: None).get(None, _Tally())
+    rows = []
+    for generation_id, tally in sorted(
+        by_generation.items(), key=lambda item: generations[item[0]].number if item[0] in generations else 0
+    ):
+        generation = generations.get(generation_id) if generation_id is not None else None
+        rows.append(
+            {
+                "generation": generation.number if generation else None,
+                "id": generation_id,
+                "status": generation.status if generation else None,
+                "trained_frames": len(generation.trained_frames) if generation else 0,
+                **tally.as_dict(),
+            }
+        )
+    return {
+        "video": video.id,
+        "active_generation": _active_number(video),
+        "totals": total.as_dict(),
+        "boxes": _box_counts(Box.objects.filter(frame__video=video)),
+        "by_generation": rows,
+        "by_annotator": _annotators(_tally(events, lambda e: e.user_id)),
+    }
+
+
+def _active_number(video: Video) -> int | None:
+    if video.active_generation_id is None:
+        return None
+    return Generation.objects.filter(id=video.active_generation_id).values_list("number", flat=True).first()
+
+
+def efficiency_for_project(*, project: Project) -> dict[str, Any]:
+    """Project totals, each clip's totals, and figures by generation number across the clips."""
+    events = _events(video__project=project)
+    numbers = dict(Generation.objects.filter(video__project=project).values_list("id", "number"))
+    videos = list(Video.objects.filter(project=project).order_by("id").values_list("id", "name"))
+    per_video = _tally(events, lambda e: e.video_id)
+    by_number = _tally(events, lambda e: numbers.get(e.generation_id) if e.generation_id else None)
+    return {
+        "project": project.id,
+        "totals": _tally(events, lambda e: None).get(None, _Tally()).as_dict(),
+        "boxes": _box_counts(Box.objects.filter(frame__video__project=project)),
+        "by_video": [
+            {"video": video_id, "name": name, **per_video.get(video_id, _Tally()).as_dict()}
+            for video_id, name in videos
+        ],
+        "by_generation": [
+            {"generation": number, **tally.as_dict()}
+            for number, tally in sorted(by_number.items(), key=lambda item: (item[0] is None, item[0] or 0))
+        ],
+        "by_annotator": _annotators(_tally(events, lambda e: e.user_id)),
+    }

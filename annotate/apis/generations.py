@@ -1,0 +1,76 @@
+"""Generations of a clip's micro-model (start, watch, cancel) and the frames it suggests labeling next."""
+
+from __future__ import annotations
+
+from django.urls import path
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotate.apis.loop_serializers import (
+    GenerationSerializer,
+    SuggestionQuerySerializer,
+    SuggestionSerializer,
+)
+from annotate.permissions import request_user
+from annotate.selectors.generations import generation_get_for_user, generation_list
+from annotate.selectors.videos import video_for_user
+from annotate.services.generations import generation_cancel, generation_start
+from annotate.services.suggestions import suggestion_list
+
+
+class GenerationListApi(APIView):
+    @extend_schema(responses=GenerationSerializer(many=True))
+    def get(self, request: Request, video_id: int) -> Response:
+        """The clip's generations, newest first."""
+        video = video_for_user(user=request_user(request), video_id=video_id)
+        return Response(GenerationSerializer(generation_list(video=video), many=True).data)
+
+    @extend_schema(request=None, responses={201: GenerationSerializer, 200: GenerationSerializer})
+    def post(self, request: Request, video_id: int) -> Response:
+        """Train the next generation: 201 with the new run, or 200 with the one already queued/running."""
+        video = video_for_user(user=request_user(request), video_id=video_id)
+        generation, created = generation_start(video=video, user=request_user(request))
+        generation = generation_get_for_user(user=request_user(request), generation_id=generation.id)
+        return Response(
+            GenerationSerializer(generation).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class GenerationDetailApi(APIView):
+    @extend_schema(responses=GenerationSerializer)
+    def get(self, request: Request, generation_id: int) -> Response:
+        generation = generation_get_for_user(user=request_user(request), generation_id=generation_id)
+        return Response(GenerationSerializer(generation).data)
+
+
+class GenerationCancelApi(APIView):
+    @extend_schema(request=None, responses=GenerationSerializer)
+    def post(self, request: Request, generation_id: int) -> Response:
+        """Cancel: a queued run at once, a running one at its next step; 409 when it already ended."""
+        generation = generation_get_for_user(user=request_user(request), generation_id=generation_id)
+        generation_cancel(generation=generation)
+        generation = generation_get_for_user(user=request_user(request), generation_id=generation_id)
+        return Response(GenerationSerializer(generation).data)
+
+
+class SuggestionListApi(APIView):
+    @extend_schema(parameters=[SuggestionQuerySerializer], responses=SuggestionSerializer(many=True))
+    def get(self, request: Request, video_id: int) -> Response:
+        """Frames to label next, best first, never one already labeled."""
+        query = SuggestionQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        video = video_for_user(user=request_user(request), video_id=video_id)
+        suggestions = suggestion_list(video=video, count=query.validated_data.get("count"))
+        return Response(SuggestionSerializer(suggestions, many=True).data)
+
+
+urlpatterns = [
+    path("videos/<int:video_id>/generations/", GenerationListApi.as_view(), name="generation-list"),
+    path("generations/<int:generation_id>/", GenerationDetailApi.as_view(), name="generation-detail"),
+    path("generations/<int:generation_id>/cancel/", GenerationCancelApi.as_view(), name="generation-cancel"),
+    path("videos/<int:video_id>/suggestions/", SuggestionListApi.as_view(), name="suggestion-list"),
+]

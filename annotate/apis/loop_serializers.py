@@ -1,0 +1,68 @@
+"""Serializers of the annotation loop: generations, suggestions, accepting predictions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from annotate.models import Generation, GenerationPhase, JobStatus
+
+
+class GenerationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    video = serializers.IntegerField(source="video_id")
+    number = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=JobStatus.choices)
+    phase = serializers.ChoiceField(choices=GenerationPhase.choices, allow_blank=True)
+    active = serializers.SerializerMethodField()
+    epoch = serializers.IntegerField()
+    epochs_total = serializers.IntegerField()
+    eta_seconds = serializers.FloatField(allow_null=True)
+    base_weights = serializers.CharField(help_text='"from scratch" or the weights training started from.')
+    trained_frames = serializers.ListField(child=serializers.IntegerField())
+    metrics = serializers.DictField()
+    loss_history = serializers.ListField(child=serializers.DictField())
+    checkpoint_sha256 = serializers.CharField()
+    train_seconds = serializers.FloatField(allow_null=True)
+    prelabel_seconds = serializers.FloatField(allow_null=True)
+    error = serializers.CharField()
+    cancel_requested = serializers.BooleanField()
+    attempts = serializers.IntegerField()
+    created_by = serializers.IntegerField(source="created_by_id", allow_null=True)
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+    def get_active(self, generation: Generation) -> bool:
+        return bool(generation.video.active_generation_id == generation.id)
+
+
+class SuggestionSerializer(serializers.Serializer):
+    frame_index = serializers.IntegerField()
+    reason = serializers.CharField()
+    score = serializers.FloatField()
+    rank = serializers.IntegerField()
+    generation = serializers.SerializerMethodField()
+
+    def get_generation(self, suggestion: Any) -> int | None:
+        """The generation's number; null for the diversity pick made before any model."""
+        return suggestion.generation.number if suggestion.generation_id else None
+
+
+class SuggestionQuerySerializer(serializers.Serializer):
+    count = serializers.IntegerField(min_value=1, max_value=100, required=False)
+
+
+class AcceptSerializer(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1)
+    seconds = serializers.FloatField(min_value=0, required=False, help_text="Human time the client measured.")
+
+
+class AcceptAllSerializer(serializers.Serializer):
+    seconds = serializers.FloatField(min_value=0, required=False, help_text="Human time the client measured.")
+
+
+class AcceptAllResultSerializer(serializers.Serializer):
+    frame_index = serializers.IntegerField()
+    accepted = serializers.IntegerField()

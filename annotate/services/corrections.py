@@ -1,0 +1,250 @@
+"""Corrections: what people do with the model's pre-labels, recorded for label-efficiency accounting.
+
+Four actions become ``CorrectionEvent`` rows: ``accept`` (a prediction kept unchanged; "accept all
+on a frame" is one action with ``box_count`` = n), ``edit`` (a prediction moved, resized or
+re-classed; with the IoU between the prediction and the result), ``delete`` (a false positive) and
+``add`` (a box the model missed). The box services call the ``correction_on_*`` hooks inside their
+own transactions, so no write path can skip them. Enough corrected frames since the last run start
+the clip's next generation when the project trains automatically.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import cast
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from annotate.errors import ConflictError, NotFoundError, StaleVersionError
+from annotate.models import (
+    ACTIVE_JOB_STATUSES,
+    Box,
+    BoxSource,
+    CorrectionAction,
+    CorrectionEvent,
+    Frame,
+    Generation,
+    ReviewState,
+    Video,
+)
+
+logger = logging.getLogger(__name__)
+
+Person = AbstractBaseUser | AnonymousUser | None
+
+
+def person(user: Person) -> User | None:
+    """The user row to record as the actor; None for nobody or an anonymous request."""
+    return cast(User, user) if user is not None and user.is_authenticated else None
+
+
+def box_iou(a: Box, b: Box) -> float:
+    """Intersection over union of two boxes (0 when either is empty)."""
+    ix = max(0.0, min(a.x + a.w, b.x + b.w) - max(a.x, b.x))
+    iy = max(0.0, min(a.y + a.h, b.y + b.h) - max(a.y, b.y))
+    inter = ix * iy
+    union = a.w * a.h + b.w * b.h - inter
+    return inter / union if union > 0 else 0.0
+
+
+def correction_record(
+    *,
+    video_id: int,
+    frame_index: int,
+    action: str,
+    user: Person,
+    generation_id: int | None,
+    box_id: int | None = None,
+    box_count: int = 1,
+    iou: float | None = None,
+    seconds: float | None = None,
+) -> CorrectionEvent:
+    """One event; after the surrounding transaction commits, maybe start the next generation."""
+    event = CorrectionEvent.objects.create(
+        video_id=video_id,
+        frame_index=frame_index,
+        box_id=box_id,
+        generation_id=generation_id,
+        user=person(user),
+        action=action,
+        box_count=box_count,
+        iou=iou,
+        seconds=seconds,
+    )
+    transaction.on_commit(lambda: _auto_train(video_id))
+    return event
+
+
+def _auto_train(video_id: int) -> None:
+    # Never let the automatic start break the person's write, which is already committed.
+    try:
+        generation_auto_start(video_id=video_id)
+    except Exception:
+        logger.exception("automatic training check failed for video %s", video_id)
+
+
+def corrected_frames_since_last_run(video: Video) -> int:
+    """Distinct frames people corrected since the clip's latest generation was started."""
+    events = CorrectionEvent.objects.filter(video=video)
+    latest = Generation.objects.filter(video=video).order_by("-number").values_list("created_at", flat=True)
+    started = latest.first()
+    if started is not None:
+        events = events.filter(created_at__gte=started)
+    return events.values("frame_index").distinct().count()
+
+
+def generation_auto_start(*, video_id: int) -> Generation | None:
+    """Start the next generation when the project trains automatically, nothing is running, and
+    ``auto_train_after_frames`` frames were corrected since the latest run started."""
+    from annotate.services.generations import generation_start
+
+    video = Video.objects.select_related("project").filter(id=video_id).first()
+    if video is None or not video.project.auto_train:
+        return None
+    if Generation.objects.filter(video=video, status__in=ACTIVE_JOB_STATUSES).exists():
+        return None
+    if corrected_frames_since_last_run(video) < video.project.auto_train_after_frames:
+        return None
+    generation, created = generation_start(video=video, automatic=True)
+    return generation if created else None
+
+
+def _video_generation(video_id: int) -> int | None:
+    return Video.objects.filter(id=video_id).values_list("active_generation_id", flat=True).first()
+
+
+# -- hooks called by annotate.services.boxes --------------------------------------------------------
+
+
+def correction_on_box_added(*, box: Box, user: Person, seconds: float | None = None) -> None:
+    """A person drew a box: the model missed it (or there was no model yet)."""
+    video_id = box.frame.video_id
+    correction_record(
+        video_id=video_id,
+        frame_index=box.frame.index,
+        action=CorrectionAction.ADD,
+        user=user,
+        generation_id=_video_generation(video_id),
+        box_id=box.id,
+        seconds=seconds,
+    )
+
+
+def correction_on_box_edited(*, before: Box, after: Box, user: Person, seconds: float | None = None) -> None:
+    """A prediction corrected (only model boxes count: a person adjusting their own box is not a
+    correction of the model). The IoU says how far off the prediction was."""
+    if before.source != BoxSource.MODEL:
+        return
+    correction_record(
+        video_id=before.frame.video_id,
+        frame_index=before.frame.index,
+        action=CorrectionAction.EDIT,
+        user=user,
+        generation_id=before.generation_id,
+        box_id=before.id,
+        iou=round(box_iou(before, after), 6),
+        seconds=seconds,
+    )
+
+
+def correction_on_box_deleted(*, box: Box, user: Person, seconds: float | None = None) -> None:
+    """A prediction deleted: a false positive."""
+    if box.source != BoxSource.MODEL:
+        return
+    correction_record(
+        video_id=box.frame.video_id,
+        frame_index=box.frame.index,
+        action=CorrectionAction.DELETE,
+        user=user,
+        generation_id=box.generation_id,
+        box_id=box.id,
+        seconds=seconds,
+    )
+
+
+# -- accepting predictions --------------------------------------------------------------------------
+
+
+def _touch(frame_id: int) -> None:
+    Frame.objects.filter(id=frame_id, touched_at__isnull=True).update(touched_at=timezone.now())
+
+
+def _box_with_index(box_id: int) -> Box | None:
+    return (
+        Box.objects.select_related("frame").annotate(frame_index=F("frame__index")).filter(id=box_id).first()
+    )
+
+
+@transaction.atomic
+def box_accept(*, box_id: int, version: int, user: Person, seconds: float | None = None) -> Box:
+    """Keep a pending prediction unchanged: review state ``accepted``, version + 1, frame touched."""
+    box = _box_with_index(box_id)
+    if box is None:
+        raise NotFoundError("No such box.")
+    if box.version != version:
+        raise StaleVersionError(
+            f"Box {box_id} is at version {box.version}, not {version}: reload it and retry.", current=box
+        )
+    if box.source != BoxSource.MODEL or box.review_state != ReviewState.PENDING:
+        raise ConflictError("Only a prediction nobody has reviewed yet can be accepted.")
+    accepted = Box.objects.filter(id=box_id, version=version, review_state=ReviewState.PENDING).update(
+        review_state=ReviewState.ACCEPTED,
+        version=F("version") + 1,
+        updated_by=person(user),
+        updated_at=timezone.now(),
+    )
+    if not accepted:
+        current = _box_with_index(box_id)
+        if current is None:
+            raise NotFoundError("No such box.")
+        raise StaleVersionError(f"Box {box_id} changed meanwhile: reload it and retry.", current=current)
+    _touch(box.frame_id)
+    correction_record(
+        video_id=box.frame.video_id,
+        frame_index=box.frame.index,
+        action=CorrectionAction.ACCEPT,
+        user=user,
+        generation_id=box.generation_id,
+        box_id=box.id,
+        seconds=seconds,
+    )
+    result = _box_with_index(box_id)
+    assert result is not None
+    return result
+
+
+@transaction.atomic
+def frame_accept_all(*, video: Video, frame_index: int, user: Person, seconds: float | None = None) -> int:
+    """Accept every pending prediction on the frame as one action, and mark the frame reviewed.
+
+    Returns how many boxes were accepted (0 is fine: "this frame is right as it is").
+    """
+    frame = Frame.objects.filter(video=video, index=frame_index).first()
+    if frame is None:
+        raise NotFoundError(f"Video {video.id} has no frame {frame_index}.")
+    # The boxes first, then the frame: the lock order of every write on boxes (see prelabels).
+    pending = Box.objects.filter(frame=frame, source=BoxSource.MODEL, review_state=ReviewState.PENDING)
+    generations = list(pending.values_list("generation_id", flat=True).distinct())
+    count = pending.update(
+        review_state=ReviewState.ACCEPTED,
+        version=F("version") + 1,
+        updated_by=person(user),
+        updated_at=timezone.now(),
+    )
+    now = timezone.now()
+    Frame.objects.filter(id=frame.id, touched_at__isnull=True).update(touched_at=now)
+    Frame.objects.filter(id=frame.id).update(reviewed_at=now, reviewed_by=person(user))
+    if count:
+        correction_record(
+            video_id=video.id,
+            frame_index=frame_index,
+            action=CorrectionAction.ACCEPT,
+            user=user,
+            generation_id=generations[0] if len(generations) == 1 else _video_generation(video.id),
+            box_count=count,
+            seconds=seconds,
+        )
+    return count

@@ -1,0 +1,365 @@
+"""Generations: one training run of a clip's micro-model, as a job row with guarded transitions.
+
+    queued --> running --> succeeded          (pre-labels written and the clip switched, atomically)
+       |          |------> failed | cancelled
+       |------> cancelled | failed
+
+A start enqueues ``generation_run`` on the ``gpu`` queue once the row is committed. The worker calls
+``generation_execute``: it claims the row (``attempts`` + 1; a row found already ``running`` is a
+redelivery after a worker died), trains, pre-labels, and commits everything in one transaction
+(``annotate.services.prelabels``). ``attempts`` doubles as a fencing token: an attempt that has
+been superseded or swept stops at its next stop check and can never commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Max, QuerySet
+from django.utils import timezone
+
+import micromodels
+from annotate import engine_adapter
+from annotate.errors import ConflictError, ServiceError
+from annotate.models import ACTIVE_JOB_STATUSES, Generation, GenerationPhase, JobStatus, Video, VideoStatus
+from annotate.services.corrections import Person, person
+from micromodels.errors import Cancelled, EngineError
+from micromodels.types import TrainProgress, TrainResult
+
+logger = logging.getLogger(__name__)
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    JobStatus.QUEUED: frozenset({JobStatus.RUNNING, JobStatus.CANCELLED, JobStatus.FAILED}),
+    JobStatus.RUNNING: frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED}),
+    JobStatus.SUCCEEDED: frozenset(),
+    JobStatus.FAILED: frozenset(),
+    JobStatus.CANCELLED: frozenset(),
+}
+TERMINAL = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED})
+_STOP_CHECK_EVERY = 1.0  # seconds between database reads of the cancel flag
+_HEARTBEAT_EVERY = 5.0  # seconds between heartbeats (updated_at) of a running generation
+
+
+class GenerationStateError(ConflictError):
+    """A transition the state machine does not allow (HTTP 409)."""
+
+    code = "invalid_state"
+
+
+class Superseded(Exception):
+    """This attempt no longer owns the generation (swept as dead, or redelivered to another worker)."""
+
+
+def generation_transition(*, generation: Generation, to: str, **fields: Any) -> Generation:
+    """Move a locked (or freshly read) row to ``to`` and save ``fields`` with it; refuse anything
+    the table above does not allow."""
+    if to not in TRANSITIONS[generation.status]:
+        raise GenerationStateError(
+            f"Generation {generation.number} cannot go from {generation.status} to {to}."
+        )
+    generation.status = to
+    now = timezone.now()
+    if to == JobStatus.RUNNING and generation.started_at is None:
+        generation.started_at = now
+    if to in TERMINAL:
+        generation.finished_at = now
+        generation.eta_seconds = None
+    for name, value in fields.items():
+        setattr(generation, name, value)
+    generation.save()
+    return generation
+
+
+def _locked(generation_id: int) -> Generation:
+    return Generation.objects.select_for_update().get(id=generation_id)
+
+
+def _active_run(video_id: int) -> Generation | None:
+    return Generation.objects.filter(video_id=video_id, status__in=ACTIVE_JOB_STATUSES).first()
+
+
+# -- start / cancel ----------------------------------------------------------------------------
+
+
+def generation_start(
+    *, video: Video, user: Person = None, automatic: bool = False
+) -> tuple[Generation, bool]:
+    """Queue the clip's next generation: ``(generation, True)``, or ``(the run in progress, False)``.
+
+    Training needs at least one labeled frame. A run whose worker died silently is failed first, so
+    a dead run never blocks the clip.
+    """
+    generation_sweep_lost(video_id=video.id)
+    with transaction.atomic():
+        # The clip row serialises starts; the partial unique constraint is the backstop.
+        locked = Video.objects.select_for_update(no_key=True).get(id=video.id)
+        existing = _active_run(locked.id)
+        if existing is not None:
+            return existing, False
+        if locked.status != VideoStatus.READY:
+            raise ServiceError(f"Video {locked.id} is {locked.status}; train once it is ready.")
+        if not engine_adapter.labeled_frames_of(locked).exists():
+            raise ServiceError("Label at least one frame before training a model.")
+        top = Generation.objects.filter(video=locked).aggregate(top=Max("number"))["top"] or 0
+        try:
+            with transaction.atomic():
+                generation = Generation.objects.create(video=locked, number=top + 1, created_by=person(user))
+        except IntegrityError:
+            existing = _active_run(locked.id)
+            if existing is None:
+                raise
+            return existing, False
+        generation_id = generation.id
+        transaction.on_commit(lambda: _enqueue(generation_id))
+    logger.info(
+        "generation %s of video %s queued (%s)",
+        generation.number,
+        video.id,
+        "automatic" if automatic else "manual",
+    )
+    return generation, True
+
+
+def _enqueue(generation_id: int) -> None:
+    from annotate.loop_tasks import generation_run  # tasks import services, not the other way round
+
+    try:
+        generation_run.apply_async(args=[generation_id], queue="gpu")
+    except Exception as exc:  # broker down: say so on the row instead of leaving it queued forever
+        logger.exception("could not enqueue generation %s", generation_id)
+        generation_fail(generation_id=generation_id, error=f"Could not queue the training run: {exc}")
+
+
+@transaction.atomic
+def generation_cancel(*, generation: Generation) -> Generation:
+    """A queued run is cancelled at once; a running one is asked to stop (the engine checks the flag
+    between steps). Cancelling a finished run is refused."""
+    row = _locked(generation.id)
+    if row.status == JobStatus.QUEUED:
+        return generation_transition(generation=row, to=JobStatus.CANCELLED, cancel_requested=True)
+    if row.status == JobStatus.RUNNING:
+        row.cancel_requested = True
+        row.save(update_fields=["cancel_requested", "updated_at"])
+        return row
+    raise GenerationStateError(f"Generation {row.number} is already {row.status}.")
+
+
+@transaction.atomic
+def generation_fail(*, generation_id: int, error: str, attempt: int | None = None) -> Generation | None:
+    """Mark the run failed; with ``attempt``, only if that attempt still owns it."""
+    row = _locked(generation_id)
+    if row.status in TERMINAL or (attempt is not None and row.attempts != attempt):
+        return None
+    return generation_transition(generation=row, to=JobStatus.FAILED, error=error[:4000])
+
+
+def generation_sweep_lost(*, video_id: int | None = None) -> int:
+    """Fail running generations whose heartbeat stopped (the worker was killed): how many."""
+    cutoff = timezone.now() - timedelta(seconds=settings.ANNOTATE_GENERATION_STALE_SECONDS)
+    stale = Generation.objects.filter(status=JobStatus.RUNNING, updated_at__lt=cutoff)
+    if video_id is not None:
+        stale = stale.filter(video_id=video_id)
+    swept = 0
+    for generation_id in stale.values_list("id", flat=True):
+        with transaction.atomic():
+            row = _locked(generation_id)
+            if row.status == JobStatus.RUNNING and row.updated_at < cutoff:
+                generation_transition(
+                    generation=row,
+                    to=JobStatus.FAILED,
+                    error=f"Worker lost: no heartbeat for {settings.ANNOTATE_GENERATION_STALE_SECONDS} s "
+                    f"(attempt {row.attempts}).",
+                )
+                swept += 1
+    if swept:
+        logger.warning("marked %d generation(s) failed after their worker was lost", swept)
+    return swept
+
+
+# -- the run ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def generation_claim(*, generation_id: int) -> int | None:
+    """The worker takes the run: the attempt number it now owns, or None when there is nothing to do.
+
+    Found ``running``: the message was redelivered because the worker that had it died. That
+    attempt's work is abandoned; the run restarts while attempts remain and fails otherwise.
+    """
+    row = Generation.objects.select_for_update().filter(id=generation_id).first()
+    if row is None or row.status in TERMINAL:
+        return None
+    if row.cancel_requested:
+        generation_transition(generation=row, to=JobStatus.CANCELLED)
+        return None
+    if row.status == JobStatus.RUNNING and row.attempts >= settings.ANNOTATE_GENERATION_MAX_ATTEMPTS:
+        generation_transition(
+            generation=row,
+            to=JobStatus.FAILED,
+            error=f"Worker lost during attempt {row.attempts}; giving up.",
+        )
+        return None
+    if row.status == JobStatus.QUEUED:
+        generation_transition(generation=row, to=JobStatus.RUNNING)
+    else:
+        logger.warning(
+            "generation %s redelivered after attempt %s was lost; restarting", row.id, row.attempts
+        )
+    row.attempts += 1
+    row.phase = GenerationPhase.TRAINING
+    row.epoch = 0
+    row.epochs_total = 0
+    row.eta_seconds = None
+    row.loss_history = []
+    row.error = ""
+    row.save()
+    return row.attempts
+
+
+class _RunControl:
+    """The engine's stop check and progress callback for one attempt: reads the cancel flag, beats the
+    heartbeat, and refuses to go on once the attempt no longer owns the row."""
+
+    def __init__(self, generation_id: int, attempt: int) -> None:
+        self.generation_id = generation_id
+        self.attempt = attempt
+        self.superseded = False
+        self._checked = 0.0
+        self._beat = time.monotonic()
+        self._stop = False
+
+    def _owned(self) -> QuerySet[Generation]:
+        return Generation.objects.filter(
+            id=self.generation_id, status=JobStatus.RUNNING, attempts=self.attempt
+        )
+
+    def __call__(self) -> bool:
+        now = time.monotonic()
+        if now - self._checked < _STOP_CHECK_EVERY:
+            return self._stop
+        self._checked = now
+        row = Generation.objects.filter(id=self.generation_id).values(
+            "status", "attempts", "cancel_requested"
+        )
+        state = row.first()
+        if state is None or state["status"] != JobStatus.RUNNING or state["attempts"] != self.attempt:
+            self.superseded = True
+            self._stop = True
+        elif state["cancel_requested"]:
+            self._stop = True
+        elif now - self._beat >= _HEARTBEAT_EVERY:
+            self._beat = now
+            self._owned().update(updated_at=timezone.now())
+        return self._stop
+
+    def phase(self, phase: str) -> None:
+        self._owned().update(phase=phase, eta_seconds=None, updated_at=timezone.now())
+
+    def progress(self, progress: TrainProgress) -> None:
+        row = self._owned().values_list("loss_history", flat=True).first()
+        if row is None:
+            return
+        history = [*row, {"epoch": progress.epoch, **progress.losses}]
+        self._beat = time.monotonic()
+        self._owned().update(
+            epoch=progress.epoch,
+            epochs_total=progress.epochs_total,
+            eta_seconds=progress.eta_seconds,
+            loss_history=history,
+            updated_at=timezone.now(),
+        )
+
+
+def _work_dir(generation: Generation, attempt: int) -> Path:
+    path = (
+        Path(settings.ANNOTATE_WORK_DIR) / f"video-{generation.video_id}" / f"generation-{generation.number}"
+    )
+    path = path / f"attempt-{attempt}"
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    return path
+
+
+def _record_training(generation_id: int, attempt: int, result: TrainResult) -> None:
+    updated = Generation.objects.filter(id=generation_id, status=JobStatus.RUNNING, attempts=attempt).update(
+        phase=GenerationPhase.PRELABELING,
+        base_weights=result.base_weights,
+        trained_frames=list(result.trained_frames),
+        metrics={**result.metrics, "device": result.device, "epochs": result.epochs},
+        loss_history=list(result.loss_history),
+        epoch=result.epochs,
+        epochs_total=result.epochs,
+        eta_seconds=None,
+        checkpoint_path=str(result.checkpoint.path),
+        checkpoint_sha256=result.checkpoint.sha256,
+        train_seconds=result.seconds,
+        updated_at=timezone.now(),
+    )
+    if not updated:
+        raise Superseded
+
+
+def generation_execute(*, generation_id: int) -> None:
+    """Run one generation end to end in this process (the ``generation_run`` task calls this)."""
+    from annotate.services.prelabels import prelabels_commit
+
+    attempt = generation_claim(generation_id=generation_id)
+    if attempt is None:
+        return
+    control = _RunControl(generation_id, attempt)
+    try:
+        generation = Generation.objects.select_related("video__project").get(id=generation_id)
+        video = generation.video
+        clip = engine_adapter.clip_for_video(video)
+        labeled = engine_adapter.labeled_frames(video)
+        work_dir = _work_dir(generation, attempt)
+        trained = micromodels.train(
+            clip,
+            labeled,
+            work_dir,
+            engine_adapter.train_config(video),
+            progress=control.progress,
+            should_stop=control,
+        )
+        _record_training(generation_id, attempt, trained)
+        control.phase(GenerationPhase.PRELABELING)
+        started = time.monotonic()
+        result = micromodels.prelabel(
+            clip,
+            labeled,
+            trained.checkpoint,
+            work_dir,
+            engine_adapter.prelabel_config(),
+            suggestions=settings.ANNOTATE_SUGGESTIONS,
+            should_stop=control,
+        )
+        prelabels_commit(
+            generation_id=generation_id,
+            attempt=attempt,
+            result=result,
+            prelabel_seconds=time.monotonic() - started,
+        )
+    except (Cancelled, Superseded):
+        _stopped(generation_id, attempt, superseded=control.superseded)
+    except EngineError as exc:
+        generation_fail(generation_id=generation_id, error=str(exc), attempt=attempt)
+    except Exception as exc:
+        logger.exception("generation %s failed", generation_id)
+        generation_fail(generation_id=generation_id, error=f"{type(exc).__name__}: {exc}", attempt=attempt)
+
+
+@transaction.atomic
+def _stopped(generation_id: int, attempt: int, *, superseded: bool) -> None:
+    row = _locked(generation_id)
+    if superseded or row.status in TERMINAL or row.attempts != attempt:
+        logger.info("generation %s attempt %s stopped: no longer its owner", generation_id, attempt)
+        return
+    generation_transition(generation=row, to=JobStatus.CANCELLED)
