@@ -132,21 +132,26 @@ def _tally(events: list[_Event], group_of: Any) -> dict[Any, _Tally]:
             tally.ious.append(event.iou)
         if event.action == CorrectionAction.ADD:
             tally.added += event.box_count
-        elif event.box_id is None:  # "accept all on a frame": one action, box_count boxes
-            tally.accepted += event.box_count
+        elif event.box_id is None:
+            # Not tied to one box ("accept all on a frame" is one action over box_count boxes):
+            # counted by its own action, as there is no later event of the same box to outrank it.
+            _count_fate(tally, event.action, event.box_count)
         else:
             known = fates.get(event.box_id)
             if known is None or _FATE_RANK[event.action] >= _FATE_RANK[known.action]:
                 fates[event.box_id] = event
     for event in fates.values():
-        tally = tallies[group_of(event)]
-        if event.action == CorrectionAction.ACCEPT:
-            tally.accepted += event.box_count
-        elif event.action == CorrectionAction.EDIT:
-            tally.edited += 1
-        else:
-            tally.deleted += 1
+        _count_fate(tallies[group_of(event)], event.action, event.box_count)
     return tallies
+
+
+def _count_fate(tally: _Tally, action: str, box_count: int) -> None:
+    if action == CorrectionAction.ACCEPT:
+        tally.accepted += box_count
+    elif action == CorrectionAction.EDIT:
+        tally.edited += box_count
+    else:
+        tally.deleted += box_count
 
 
 def _box_counts(boxes: QuerySet[Box]) -> dict[str, Any]:

@@ -127,6 +127,23 @@ def test_efficiency_counts_each_box_by_its_fate_and_caps_idle_gaps(video, user, 
     assert project_figures["by_video"][0]["video"] == video.id
 
 
+def test_events_not_tied_to_one_box_are_counted_by_their_own_action(video, user):
+    for action, count in (("accept", 3), ("edit", 1), ("delete", 2)):
+        CorrectionEvent.objects.create(
+            video=video,
+            frame_index=2,
+            box_id=None,
+            generation=video.active_generation,
+            user=user,
+            action=action,
+            box_count=count,
+        )
+
+    totals = efficiency_for_video(video=video)["totals"]
+
+    assert (totals["accepted"], totals["edited"], totals["deleted"]) == (3, 1, 2)
+
+
 def test_enough_corrected_frames_start_the_next_generation(video, user, django_capture_on_commit_callbacks):
     project = video.project
     project.auto_train_after_frames = 3
