@@ -145,6 +145,7 @@ LOGOUT_REDIRECT_URL = "/login/"
 
 STATIC_URL = "/static/"
 STATIC_ROOT = env_path("ANNOTATE_STATIC_ROOT", DATA_DIR / "static")
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every request without it
 STATICFILES_DIRS = [BASE_DIR / "frontend" / "static"]
 
 MEDIA_URL = "/media/"
