@@ -54,19 +54,30 @@ class BoxDetailApi(APIView):
         data.is_valid(raise_exception=True)
         changes = dict(data.validated_data)
         version = changes.pop("version")
+        seconds = changes.pop("seconds", None)
         box = box_get_for_user(user=request_user(request), box_id=box_id)
-        updated = box_update(box_id=box.id, version=version, user=request_user(request), **changes)
+        updated = box_update(
+            box_id=box.id, version=version, user=request_user(request), seconds=seconds, **changes
+        )
         return Response(BoxSerializer(updated).data)
 
     @extend_schema(
-        parameters=[OpenApiParameter("version", int, description="Delete only if still at this version.")],
+        parameters=[
+            OpenApiParameter("version", int, description="Delete only if still at this version."),
+            OpenApiParameter("seconds", float, description="Human time of the deletion, client-measured."),
+        ],
         responses={204: None, 409: CONFLICT},
     )
     def delete(self, request: Request, box_id: int) -> Response:
         query = BoxDeleteSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         box = box_get_for_user(user=request_user(request), box_id=box_id)
-        box_delete(box_id=box.id, version=query.validated_data.get("version"), user=request_user(request))
+        box_delete(
+            box_id=box.id,
+            version=query.validated_data.get("version"),
+            user=request_user(request),
+            seconds=query.validated_data.get("seconds"),
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -82,8 +82,12 @@ def box_create(
     label_class_id: int,
     track_id: int | None = None,
     user: User | None = None,
+    seconds: float | None = None,
 ) -> Box:
-    """A box a person drew: source human, review state accepted, version 1."""
+    """A box a person drew: source human, review state accepted, version 1.
+
+    ``seconds``: the person's time on this action as the client measured it (for the correction
+    event; None lets the analytics estimate it from the gap since their previous action)."""
     frame = Frame.objects.filter(video=video, index=frame_index).only("id").first()
     if frame is None:
         raise ServiceError(f"Video {video.id} has no frame {frame_index}.", field="frame_index")
@@ -106,12 +110,14 @@ def box_create(
     _touch_frame(frame.id)
     created = _load(box.id)
     assert created is not None
-    correction_on_box_added(box=created, user=user)
+    correction_on_box_added(box=created, user=user, seconds=seconds)
     return created
 
 
 @transaction.atomic
-def box_update(*, box_id: int, version: int, user: User | None, **changes: Any) -> Box:
+def box_update(
+    *, box_id: int, version: int, user: User | None, seconds: float | None = None, **changes: Any
+) -> Box:
     """Apply ``changes`` (x, y, w, h, label_class_id, track_id) if the box is still at ``version``.
 
     The write is a conditional UPDATE ... WHERE version = N, so of two concurrent edits of the same
@@ -149,12 +155,14 @@ def box_update(*, box_id: int, version: int, user: User | None, **changes: Any) 
     _touch_frame(box.frame_id)
     updated = _load(box_id)
     assert updated is not None
-    correction_on_box_edited(before=box, after=updated, user=user)
+    correction_on_box_edited(before=box, after=updated, user=user, seconds=seconds)
     return updated
 
 
 @transaction.atomic
-def box_delete(*, box_id: int, version: int | None = None, user: User | None = None) -> None:
+def box_delete(
+    *, box_id: int, version: int | None = None, user: User | None = None, seconds: float | None = None
+) -> None:
     """Delete the box; with ``version``, only if it is still at that version (else StaleVersionError)."""
     box = _load(box_id)
     if box is None:
@@ -163,4 +171,4 @@ def box_delete(*, box_id: int, version: int | None = None, user: User | None = N
     if not Box.objects.filter(id=box_id, version=expected).delete()[0]:
         raise _stale(box_id, expected)
     _touch_frame(box.frame_id)
-    correction_on_box_deleted(box=box, user=user)
+    correction_on_box_deleted(box=box, user=user, seconds=seconds)

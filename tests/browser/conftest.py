@@ -66,10 +66,10 @@ class Browser:
         self.page.get_by_role("button", name="Log in").click()
         self.page.wait_for_url(f"{self.base_url}/")
 
-    def screenshot(self, name: str) -> Path:
+    def screenshot(self, name: str, *, full_page: bool = False) -> Path:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{name}.png"
-        self.page.screenshot(path=str(path))
+        self.page.screenshot(path=str(path), full_page=full_page)
         return path
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from annotate.models import ExportJob, Membership, Project, Video
 from annotate.services.exports import export_job_run
@@ -31,7 +32,7 @@ def test_a_manager_creates_a_project_uploads_a_clip_and_exports_it(browser, tmp_
     page.wait_for_url("**/projects/*/")
     project = Project.objects.get()
     assert [(c.name, c.color) for c in project.classes.order_by("index")][1] == (HTML_CLASS, "#00aa55")
-    assert page.locator("#project-title").text_content() == "Harbour <script>"
+    expect(page.locator("#project-title")).to_have_text("Harbour <script>")  # filled in by the page
     assert page.locator("#project-classes").get_by_text(HTML_CLASS, exact=True).count() == 1
 
     page.get_by_label("Username").fill(colleague.username)

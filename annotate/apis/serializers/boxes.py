@@ -49,6 +49,19 @@ class BoxRangeSerializer(serializers.Serializer):
         return attrs
 
 
+MAX_ACTION_SECONDS = 3600.0
+
+
+def action_seconds() -> serializers.FloatField:
+    """Optional human time of the action, as the client measured it (label-efficiency accounting)."""
+    return serializers.FloatField(
+        min_value=0,
+        max_value=MAX_ACTION_SECONDS,
+        required=False,
+        help_text="Seconds of active human work on this action, measured by the client.",
+    )
+
+
 class BoxCreateSerializer(serializers.Serializer):
     frame_index = serializers.IntegerField(min_value=0)
     x = serializers.FloatField(min_value=0)
@@ -57,6 +70,7 @@ class BoxCreateSerializer(serializers.Serializer):
     h = serializers.FloatField()
     label_class = serializers.IntegerField(source="label_class_id")
     track = serializers.IntegerField(source="track_id", required=False, allow_null=True)
+    seconds = action_seconds()
 
 
 class BoxUpdateSerializer(serializers.Serializer):
@@ -67,7 +81,9 @@ class BoxUpdateSerializer(serializers.Serializer):
     h = serializers.FloatField(required=False)
     label_class = serializers.IntegerField(source="label_class_id", required=False)
     track = serializers.IntegerField(source="track_id", required=False, allow_null=True)
+    seconds = action_seconds()
 
 
 class BoxDeleteSerializer(serializers.Serializer):
     version = serializers.IntegerField(min_value=1, required=False)
+    seconds = action_seconds()

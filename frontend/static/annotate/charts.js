@@ -16,7 +16,11 @@ function niceMax(value) {
   return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * exp;
 }
 
-function frame({ width, height, margin, yMax, yLabel, xLabel, title, format = (v) => String(v) }) {
+// Axis ticks: quarters of a nice maximum, printed exactly (0.25 stays 0.25), whatever the format
+// of the value labels rounds to.
+const tick = (v) => String(Math.round(v * 1000) / 1000);
+
+function frame({ width, height, margin, yMax, yLabel, xLabel, title, format = tick }) {
   const root = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": title });
   root.append(svg("title", {}, title));
   const plotH = height - margin.top - margin.bottom;
@@ -51,13 +55,13 @@ export function legend(series) {
 }
 
 // categories: x labels; series: [{ name, color, values }]; notes: optional text above each bar.
-export function stackedBars(container, { categories, series, notes = [], yLabel, xLabel, title, format }) {
+export function stackedBars(container, { categories, series, notes = [], yLabel, xLabel, title }) {
   const width = 560;
   const height = 300;
   const margin = { top: 28, right: 12, bottom: 42, left: 52 };
   const totals = categories.map((_, i) => series.reduce((sum, s) => sum + (s.values[i] || 0), 0));
   const yMax = niceMax(Math.max(1, ...totals));
-  const { root, y } = frame({ width, height, margin, yMax, yLabel, xLabel, title, format });
+  const { root, y } = frame({ width, height, margin, yMax, yLabel, xLabel, title });
   const band = (width - margin.left - margin.right) / Math.max(1, categories.length);
   const barW = Math.min(56, band * 0.6);
   categories.forEach((cat, i) => {
@@ -79,7 +83,7 @@ export function stackedBars(container, { categories, series, notes = [], yLabel,
 }
 
 export function bars(container, { categories, values, color, yLabel, xLabel, title, format = (v) => String(v) }) {
-  stackedBars(container, { categories, series: [{ name: yLabel, color, values }], notes: values.map(format), yLabel, xLabel, title, format });
+  stackedBars(container, { categories, series: [{ name: yLabel, color, values }], notes: values.map(format), yLabel, xLabel, title });
   container.querySelector(".chart-legend")?.remove();
 }
 
@@ -91,7 +95,7 @@ export function lines(container, { series, yLabel, xLabel, title }) {
   const all = series.flatMap((s) => s.points);
   const xMax = Math.max(1, ...all.map((p) => p[0]));
   const yMax = niceMax(Math.max(0.001, ...all.map((p) => p[1])));
-  const { root, y } = frame({ width, height, margin, yMax, yLabel, xLabel, title, format: (v) => (yMax < 10 ? v.toFixed(2) : String(Math.round(v))) });
+  const { root, y } = frame({ width, height, margin, yMax, yLabel, xLabel, title });
   const x = (v) => margin.left + (v / xMax) * (width - margin.left - margin.right);
   for (let k = 0; k <= Math.min(xMax, 10); k++) {
     const v = Math.round((xMax * k) / Math.min(xMax, 10));
@@ -101,6 +105,7 @@ export function lines(container, { series, yLabel, xLabel, title }) {
     if (!s.points.length) continue;
     const d = s.points.map((p, i) => `${i ? "L" : "M"}${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`).join(" ");
     root.append(svg("path", { d, fill: "none", stroke: s.color, "stroke-width": 2 }));
+    for (const p of s.points) root.append(svg("circle", { cx: x(p[0]).toFixed(1), cy: y(p[1]).toFixed(1), r: 2.5, fill: s.color }));
     const last = s.points.at(-1);
     root.append(svg("text", { x: x(last[0]) - 4, y: y(last[1]) - 6, "text-anchor": "end", style: `fill:${s.color};font-weight:600` }, `${s.name}: ${last[1].toFixed(3)}`));
   }

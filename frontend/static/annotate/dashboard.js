@@ -26,6 +26,15 @@ function table(headers, rows) {
   );
 }
 
+// Losses and metrics as the engine records them (Ultralytics names: "train/box_loss",
+// "metrics/mAP50(B)"), or short names.
+const lossOf = (h) => (typeof h.loss === "number" ? h.loss : Object.entries(h).reduce((s, [k, v]) => (k !== "epoch" && typeof v === "number" ? s + v : s), 0));
+function map50(metrics) {
+  if (!metrics) return undefined;
+  const key = Object.keys(metrics).find((k) => /^(metrics\/)?map50(\(b\))?$/i.test(k));
+  return key === undefined ? undefined : metrics[key];
+}
+
 const pct = (v) => (typeof v === "number" ? `${Math.round(v * 100)}%` : "–");
 const num = (v) => (typeof v === "number" ? String(Math.round(v * 100) / 100) : "–");
 
@@ -65,7 +74,7 @@ function renderRuns(runs) {
   $("#runs-table").replaceChildren(
     table(
       ["Run", "Status", "Epochs", "Train", "Pre-label", "mAP50"],
-      runs.map((r) => [`${r.clip ? `${r.clip} · ` : ""}gen ${r.number}`, r.status, `${r.epoch}/${r.epochs_total}`, fmtSeconds(r.train_seconds), fmtSeconds(r.prelabel_seconds), num(r.metrics?.map50 ?? r.metrics?.mAP50)]),
+      runs.map((r) => [`${r.clip ? `${r.clip} · ` : ""}gen ${r.number}`, r.status, `${r.epoch}/${r.epochs_total}`, fmtSeconds(r.train_seconds), fmtSeconds(r.prelabel_seconds), num(map50(r.metrics))]),
     ),
   );
   const series = runs
@@ -74,9 +83,9 @@ function renderRuns(runs) {
     .map((r, i) => ({
       name: `${r.clip ? `${r.clip} ` : ""}gen ${r.number}`,
       color: LOSS_COLORS[i],
-      points: r.loss_history.map((h, k) => [h.epoch ?? k + 1, ["box", "cls", "dfl"].reduce((s, key) => s + (Number(h[key]) || 0), 0) || Number(h.loss) || 0]),
+      points: r.loss_history.map((h, k) => [h.epoch ?? k + 1, lossOf(h)]),
     }));
-  if (series.length) lines($("#loss-chart"), { series, yLabel: "training loss (box+cls+dfl)", xLabel: "epoch", title: "Loss curves" });
+  if (series.length) lines($("#loss-chart"), { series, yLabel: "training loss (box + cls + dfl)", xLabel: "epoch", title: "Loss curves" });
   else empty($("#loss-chart"), "No loss history recorded.");
 }
 

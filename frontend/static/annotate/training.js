@@ -9,6 +9,7 @@ const ACTIVE = new Set(["queued", "running"]);
 export function createSuggestions({ videoId, listNode, onJump, onChange }) {
   let items = [];
   let available = true;
+  let labeledAll = false; // every suggested frame got labeled since the list was loaded
 
   function render(current) {
     listNode.replaceChildren();
@@ -17,7 +18,8 @@ export function createSuggestions({ videoId, listNode, onJump, onChange }) {
       return;
     }
     if (!items.length) {
-      listNode.append(el("li", { class: "muted", text: "No suggestions yet. Label a few frames and train." }));
+      const text = labeledAll ? "All suggested frames are labeled: train the micro-model for pre-labels and new suggestions." : "No suggestions yet. Label a few frames and train.";
+      listNode.append(el("li", { class: "muted", text }));
       return;
     }
     for (const s of items) {
@@ -37,6 +39,7 @@ export function createSuggestions({ videoId, listNode, onJump, onChange }) {
       try {
         items = (await list(`/api/videos/${videoId}/suggestions/`)).sort((a, b) => (a.rank ?? 0) - (b.rank ?? 0));
         available = true;
+        labeledAll = false;
       } catch (error) {
         if (!(error instanceof ApiError && error.missing)) throw error;
         available = false;
@@ -46,6 +49,15 @@ export function createSuggestions({ videoId, listNode, onJump, onChange }) {
       onChange(new Set(items.map((s) => s.frame_index)));
     },
     render,
+    // A frame people just labeled is done: the server no longer suggests it either.
+    drop(frame, current) {
+      const kept = items.filter((s) => s.frame_index !== frame);
+      if (kept.length === items.length) return;
+      items = kept;
+      labeledAll = !items.length;
+      render(current);
+      onChange(new Set(items.map((s) => s.frame_index)));
+    },
     frames: () => [...new Set(items.map((s) => s.frame_index))].sort((a, b) => a - b),
   };
 }

@@ -4,6 +4,7 @@
 import { ApiError, get, list, query } from "./api.js";
 import { createCanvas } from "./canvas.js";
 import { $, el, isTyping, pageIds, swatch, toast } from "./dom.js";
+import { createEffortClock } from "./effort.js";
 import { createEditor } from "./edits.js";
 import { createBoxStore, createImageCache } from "./frames.js";
 import { createTimeline } from "./timeline.js";
@@ -22,6 +23,7 @@ let navToken = 0;
 let rows = new Map(); // frame index -> frame row from the API (counts and flags)
 let suggested = new Set();
 
+const clock = createEffortClock(); // active seconds per action, sent with each one
 const images = createImageCache((i) => `/api/videos/${videoId}/frames/${i}/image`);
 const store = createBoxStore(videoId);
 const canvas = createCanvas($("#stage"), { label: "Frame canvas", activeClass: () => activeClass });
@@ -141,6 +143,7 @@ async function goTo(index, { force = false } = {}) {
   $("#frame-loading").hidden = true;
   canvas.setFrame(image, boxes);
   canvas.element.dataset.frame = String(current);
+  clock.frameShown();
   renderBoxList();
 }
 
@@ -224,10 +227,15 @@ store.onChange((index) => {
 
 canvas.on("create", (rect) => {
   if (activeClass === null) return;
-  const id = editor.create(current, { ...rect, label_class: activeClass, track: null });
+  const id = editor.create(current, { ...rect, label_class: activeClass, track: null }, { seconds: clock.take() });
   canvas.select(id);
+  suggestions.drop(current, current);
+  renderHistory();
 });
-canvas.on("edit", ({ id, x, y, w, h }) => editor.update(current, id, { x, y, w, h }));
+canvas.on("edit", ({ id, x, y, w, h }) => {
+  editor.update(current, id, { x, y, w, h }, { seconds: clock.take() });
+  renderHistory();
+});
 canvas.on("select", () => renderBoxList());
 
 function selectedBox() {
@@ -237,13 +245,16 @@ function selectedBox() {
 
 function deleteSelected() {
   const box = selectedBox();
-  if (box) editor.remove(current, box.id);
+  if (!box) return;
+  editor.remove(current, box.id, { seconds: clock.take() });
+  renderHistory();
 }
 
 function setClassOf(classId) {
   const box = selectedBox();
   if (box) {
-    if (box.label_class !== classId) editor.update(current, box.id, { label_class: classId });
+    if (box.label_class !== classId) editor.update(current, box.id, { label_class: classId }, { seconds: clock.take() });
+    renderHistory();
   } else {
     setActiveClass(classId);
   }
@@ -275,21 +286,51 @@ function notAvailable(what) {
   };
 }
 
+// Accepting is not part of the undo history (the server has no inverse for it); the first time,
+// the page says so, so that Ctrl+Z is not expected to take it back.
+let acceptExplained = false;
+function explainAccept() {
+  if (acceptExplained) return;
+  acceptExplained = true;
+  toast("Accepted. Accepting is not undone with Ctrl+Z: edit or delete the box to change it.", "info", 6000);
+}
+
 function acceptSelected() {
   const box = selectedBox();
   if (!box || box.source !== "model" || box.review_state !== "pending") return;
-  editor.accept(current, box.id).catch(notAvailable("Accepting a pre-label"));
+  editor.accept(current, box.id, { seconds: clock.take() }).then(explainAccept, notAvailable("Accepting a pre-label"));
 }
 
 function acceptAll() {
-  editor.acceptAll(current).catch(notAvailable("Accepting all pre-labels"));
+  const frame = current;
+  editor.acceptAll(frame, { seconds: clock.take() }).then((result) => {
+    if (!result) return;
+    const n = result.accepted;
+    toast(`Frame ${frame} reviewed: ${n} pre-label${n === 1 ? "" : "s"} accepted (not undoable).`, "success", 3000);
+    suggestions.drop(frame, current);
+    loadRows().catch(reportError);
+  }, notAvailable("Accepting all pre-labels"));
 }
 
 async function undoRedo(redo) {
-  const entry = redo ? editor.redo() : editor.undo();
-  if (!entry) return;
+  const options = { seconds: clock.take() };
+  const entry = redo ? editor.redo(options) : editor.undo(options);
+  renderHistory();
+  if (!entry) {
+    toast(redo ? "Nothing to redo." : "Nothing to undo (accepting is not undoable).", "info", 1500);
+    return;
+  }
   if (entry.frame !== current) await goTo(entry.frame);
   toast(`${redo ? "Redo" : "Undo"}: ${entry.label}`, "info", 1500);
+}
+
+function renderHistory() {
+  const undo = editor.nextUndo();
+  const redo = editor.nextRedo();
+  $("#undo").disabled = !undo;
+  $("#undo").title = undo ? `Undo ${undo} (Ctrl+Z)` : "Nothing to undo (Ctrl+Z)";
+  $("#redo").disabled = !redo;
+  $("#redo").title = redo ? `Redo ${redo} (Ctrl+Shift+Z)` : "Nothing to redo (Ctrl+Shift+Z)";
 }
 
 // -- keyboard ---------------------------------------------------------------------------------------
@@ -355,6 +396,9 @@ $("#zoom-in").addEventListener("click", () => canvas.zoom(1.25));
 $("#zoom-out").addEventListener("click", () => canvas.zoom(0.8));
 $("#zoom-fit").addEventListener("click", () => canvas.fit());
 $("#frame-input").addEventListener("change", (e) => goTo(Number(e.target.value) || 0));
+$("#frame-input").addEventListener("keydown", (e) => {
+  if (e.key === "Enter") canvas.element.focus(); // back to labeling: the shortcuts work again
+});
 window.addEventListener("beforeunload", (e) => {
   if (saveState.dataset.state === "saving") e.preventDefault();
 });
@@ -389,6 +433,7 @@ async function start() {
   await Promise.all([loadRows(), goTo(fromHash, { force: true })]);
   suggestions.load(current).catch(reportError);
   training.start();
+  renderHistory();
   canvas.element.focus();
 }
 
