@@ -6,6 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from annotate.apis.serializers.boxes import action_seconds
 from annotate.models import Generation, GenerationPhase, JobStatus
 
 
@@ -56,11 +57,11 @@ class SuggestionQuerySerializer(serializers.Serializer):
 
 class AcceptSerializer(serializers.Serializer):
     version = serializers.IntegerField(min_value=1)
-    seconds = serializers.FloatField(min_value=0, required=False, help_text="Human time the client measured.")
+    seconds = action_seconds()
 
 
 class AcceptAllSerializer(serializers.Serializer):
-    seconds = serializers.FloatField(min_value=0, required=False, help_text="Human time the client measured.")
+    seconds = action_seconds()
 
 
 class AcceptAllResultSerializer(serializers.Serializer):

@@ -16,6 +16,11 @@ function niceMax(value) {
   return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * exp;
 }
 
+// For counts: four whole-number ticks, each a nice step (1, 2, 5, 10, 20, ...) of at least value/4.
+function niceCountMax(value) {
+  return 4 * Math.max(1, niceMax(Math.ceil(value / 4)));
+}
+
 // Axis ticks: quarters of a nice maximum, printed exactly (0.25 stays 0.25), whatever the format
 // of the value labels rounds to.
 const tick = (v) => String(Math.round(v * 1000) / 1000);
@@ -60,7 +65,7 @@ export function stackedBars(container, { categories, series, notes = [], yLabel,
   const height = 300;
   const margin = { top: 28, right: 12, bottom: 42, left: 52 };
   const totals = categories.map((_, i) => series.reduce((sum, s) => sum + (s.values[i] || 0), 0));
-  const yMax = niceMax(Math.max(1, ...totals));
+  const yMax = niceCountMax(Math.max(1, ...totals));
   const { root, y } = frame({ width, height, margin, yMax, yLabel, xLabel, title });
   const band = (width - margin.left - margin.right) / Math.max(1, categories.length);
   const barW = Math.min(56, band * 0.6);
