@@ -288,12 +288,19 @@ def _work_dir(generation: Generation, attempt: int) -> Path:
     return path
 
 
-def _record_training(generation_id: int, attempt: int, result: TrainResult) -> None:
+def _record_training(generation_id: int, attempt: int, result: TrainResult, human_frames: list[int]) -> None:
+    # The engine also trains on frames it pseudo-labeled itself; the row names the human frames.
+    pseudo = len(set(result.trained_frames) - set(human_frames))
     updated = Generation.objects.filter(id=generation_id, status=JobStatus.RUNNING, attempts=attempt).update(
         phase=GenerationPhase.PRELABELING,
         base_weights=result.base_weights,
-        trained_frames=list(result.trained_frames),
-        metrics={**result.metrics, "device": result.device, "epochs": result.epochs},
+        trained_frames=human_frames,
+        metrics={
+            **result.metrics,
+            "device": result.device,
+            "epochs": result.epochs,
+            "pseudo_labeled_frames": pseudo,
+        },
         loss_history=list(result.loss_history),
         epoch=result.epochs,
         epochs_total=result.epochs,
@@ -329,7 +336,7 @@ def generation_execute(*, generation_id: int) -> None:
             progress=control.progress,
             should_stop=control,
         )
-        _record_training(generation_id, attempt, trained)
+        _record_training(generation_id, attempt, trained, sorted(frame.index for frame in labeled))
         control.phase(GenerationPhase.PRELABELING)
         started = time.monotonic()
         result = micromodels.prelabel(

@@ -85,6 +85,7 @@ def test_the_loop_trains_prelabels_records_corrections_and_survives_a_killed_wor
         first = Generation.objects.get(id=first_json["id"])
         assert (first_json["generation"], first_json["status"]) == (1, "succeeded")
         assert first_json["metrics"]["predicted_boxes"] > 0
+        assert first_json["trained_frames"] == labeled  # the human frames, not the engine's pseudo-labels
         video.refresh_from_db()
         assert video.active_generation_id == first.id
 
