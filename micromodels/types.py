@@ -55,7 +55,7 @@ class TrainProgress:
 
 
 class ProgressCallback(Protocol):
-    def __call__(self, progress: TrainProgress) -> None: ...
+    def __call__(self, progress: TrainProgress, /) -> None: ...
 
 
 class StopCheck(Protocol):

@@ -1,0 +1,72 @@
+"""Configuration dataclasses. Defaults are sized for one generation of a ~200-frame clip in about a
+minute and a half on two CPU cores; nothing here reads settings or the environment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    # Local .pt file to start from; used only when the file exists, otherwise training is from scratch.
+    base_weights: str | None = None
+    model: str = "yolo11n.yaml"  # architecture built from scratch (no download) when no base weights
+    epochs: int = 300
+    time_budget_seconds: float | None = 60.0
+    imgsz: int = 320
+    batch: int = 8
+    seed: int = 0
+    device: str = "auto"  # "auto" = cuda:0 when available, else cpu; or "cpu", "cuda:0", ...
+    workers: int = 0
+    # Each labeled frame appears this many times per epoch so an epoch has enough steps to matter.
+    repeats: int = 8
+    # Pseudo-labels: add frames whose boxes the tracker propagated with high confidence. Off by default:
+    # measured on CPU budgets, the extra frames cost optimiser steps and the detector came out worse
+    # (docs/benchmarks.md).
+    pseudo_labels: bool = False
+    pseudo_min_score: float = 0.75
+    pseudo_max_frames: int = 40
+    # Augmentation suited to overfitting one scene: strong geometry and colour, mosaic.
+    mosaic: float = 1.0
+    scale: float = 0.5
+    translate: float = 0.2
+    degrees: float = 0.0
+    fliplr: float = 0.5
+    hsv_h: float = 0.015
+    hsv_s: float = 0.6
+    hsv_v: float = 0.4
+    mixup: float = 0.0
+    warmup_epochs: float = 1.0
+
+
+@dataclass(frozen=True)
+class TrackerConfig:
+    max_side: int = 480  # frames are tracked at this size at most (speed); boxes are mapped back
+    grid_points: int = 10  # points per side of the grid seeded inside the box
+    fb_error_max: float = 2.0  # forward-backward error (pixels at tracking size) for a point to count
+    search_scale: float = 2.0  # NCC re-detection window, in box sizes around the predicted box
+    scale_step: float = 0.04  # relative size change tried by template matching each frame
+    motion_penalty: float = 0.5  # NCC lost per squared box-size offset from the flow prediction
+    template_update: float = 0.1  # how fast the appearance template follows the object
+    min_confidence: float = 0.2  # below this the track is considered lost
+
+
+@dataclass(frozen=True)
+class PrelabelConfig:
+    imgsz: int = 320
+    batch: int = 8
+    device: str = "auto"
+    detector_conf: float = 0.05  # keep low: fusion and calibration decide what is shown
+    nms_iou: float = 0.6
+    tracker: TrackerConfig = TrackerConfig()
+    # Fusion.
+    match_iou: float = 0.3  # a detection belongs to a track box at this IoU or more
+    confirm_score: float = 0.5  # a detection this confident can correct a drifting tracker
+    new_track_score: float = 0.6  # mean detector score for a detector-only track to be shown
+    new_track_min_length: int = 5
+    # Detector-only boxes below this calibrated score are dropped. Boxes of a human track are kept at any
+    # score: the track is known to exist (fusion already drops one-sided tracks that fade out), and a
+    # low-scored box is cheaper to fix than a missing one is to add.
+    min_output_score: float = 0.25
+    # Suggestions.
+    suggestion_spacing: int = 3  # suggested frames stay at least this far from each other and labels

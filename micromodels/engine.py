@@ -1,0 +1,196 @@
+"""The three calls the platform makes: suggest_initial, train, prelabel."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from itertools import pairwise
+from pathlib import Path
+
+from micromodels.checkpoints import verify_checkpoint
+from micromodels.config import PrelabelConfig, TrackerConfig, TrainConfig
+from micromodels.dataset import build_dataset
+from micromodels.errors import Cancelled, EngineError
+from micromodels.frames import check_clip, check_labeled, clip_box
+from micromodels.fusion import FrameNotes, detector_tracks, fuse_frame
+from micromodels.predictor import load_detector, predict_frames
+from micromodels.propagation import Candidate, assign_track_ids, propagate_tracks
+from micromodels.suggest import rank_frames, suggest_initial_frames
+from micromodels.trainer import train_detector
+from micromodels.types import (
+    Box,
+    Checkpoint,
+    Clip,
+    FrameSuggestion,
+    LabeledFrame,
+    PrelabelResult,
+    ProgressCallback,
+    StopCheck,
+    TrainResult,
+)
+
+log = logging.getLogger(__name__)
+
+
+def suggest_initial(clip: Clip, count: int) -> tuple[FrameSuggestion, ...]:
+    """Before any label: count diverse frames (appearance and time), deterministic, with reasons."""
+    check_clip(clip)
+    if count < 0:
+        raise EngineError("count must be >= 0")
+    return suggest_initial_frames(clip, count)
+
+
+def pseudo_labels(
+    clip: Clip, labeled: Sequence[LabeledFrame], candidates: dict[int, list[Candidate]], config: TrainConfig
+) -> list[LabeledFrame]:
+    """Frames whose every human track was propagated confidently from both sides, evenly spread."""
+    tracks_between: dict[int, int] = {}
+    frames = sorted(labeled, key=lambda f: f.index)
+    for a, b in pairwise(frames):
+        common = {x.track_id for x in a.boxes} & {x.track_id for x in b.boxes}
+        for i in range(a.index + 1, b.index):
+            tracks_between[i] = len(common) if len(common) == len(a.boxes) == len(b.boxes) else -1
+    good: list[LabeledFrame] = []
+    for index, cands in sorted(candidates.items()):
+        expected = tracks_between.get(index, -1)
+        if expected <= 0 or len(cands) != expected:
+            continue
+        if all(
+            len(c.options) == 1
+            and c.two_sided
+            and c.agreement >= 0.6
+            and c.confidence >= config.pseudo_min_score
+            for c in cands
+        ):
+            boxes = tuple(clip_box(c.options[0][0], clip.width, clip.height) for c in cands)
+            good.append(LabeledFrame(index, boxes))
+    if len(good) > config.pseudo_max_frames:
+        step = len(good) / config.pseudo_max_frames
+        good = [good[int(k * step)] for k in range(config.pseudo_max_frames)]
+    return good
+
+
+def train(
+    clip: Clip,
+    labeled: Sequence[LabeledFrame],
+    work_dir: Path,
+    config: TrainConfig | None = None,
+    *,
+    progress: ProgressCallback | None = None,
+    should_stop: StopCheck | None = None,
+    tracker: TrackerConfig | None = None,
+) -> TrainResult:
+    """Train the clip's detector on the labeled frames (plus confident tracker pseudo-labels)."""
+    wall_start = time.time()
+    config = config or TrainConfig()
+    check_clip(clip)
+    frames = check_labeled(clip, labeled)
+    if not frames:
+        raise EngineError("no labeled frames to train on")
+    if not any(f.boxes for f in frames):
+        raise EngineError("the labeled frames have no boxes to learn from")
+    work_dir.mkdir(parents=True, exist_ok=True)
+    pseudo: list[LabeledFrame] = []
+    if config.pseudo_labels and len(frames) >= 2:
+        started = time.monotonic()
+        candidates = propagate_tracks(clip, frames, tracker or TrackerConfig())
+        pseudo = pseudo_labels(clip, assign_track_ids(frames), candidates, config)
+        log.info("%d pseudo-labeled frames in %.1fs", len(pseudo), time.monotonic() - started)
+    if should_stop is not None and should_stop():
+        raise Cancelled("training cancelled")
+    dataset = build_dataset(clip, frames, work_dir / "dataset", pseudo=pseudo, repeats=config.repeats)
+    return train_detector(
+        dataset, work_dir, config, progress=progress, should_stop=should_stop, wall_start=wall_start
+    )
+
+
+def detect_all(
+    clip: Clip, checkpoint: Checkpoint, config: PrelabelConfig, should_stop: StopCheck | None = None
+) -> dict[int, tuple[Box, ...]]:
+    """Detections for every frame (boxes only are kept in memory)."""
+    model = load_detector(verify_checkpoint(checkpoint))
+    return dict(predict_frames(model, clip, list(range(len(clip.frames))), config, should_stop))
+
+
+def prelabel(
+    clip: Clip,
+    labeled: Sequence[LabeledFrame],
+    checkpoint: Checkpoint,
+    work_dir: Path,
+    config: PrelabelConfig | None = None,
+    *,
+    suggestions: int = 5,
+    should_stop: StopCheck | None = None,
+    use_detector: bool = True,
+    use_tracker: bool = True,
+) -> PrelabelResult:
+    """Pre-label every frame a person did not label, and rank frames to label next."""
+    started = time.monotonic()
+    config = config or PrelabelConfig()
+    check_clip(clip)
+    frames = assign_track_ids(check_labeled(clip, labeled))
+    verify_checkpoint(checkpoint)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    detections = detect_all(clip, checkpoint, config, should_stop) if use_detector else {}
+    if should_stop is not None and should_stop():
+        raise Cancelled("pre-labeling cancelled")
+    candidates = propagate_tracks(clip, frames, config.tracker) if use_tracker else {}
+    boxes, ranked = fuse_all(len(clip.frames), clip, frames, detections, candidates, config, suggestions)
+    return PrelabelResult(boxes=boxes, suggestions=ranked, seconds=time.monotonic() - started)
+
+
+def fuse_all(
+    n: int,
+    clip: Clip,
+    frames: Sequence[LabeledFrame],
+    detections: dict[int, tuple[Box, ...]],
+    candidates: dict[int, list[Candidate]],
+    config: PrelabelConfig,
+    suggestions: int,
+) -> tuple[dict[int, tuple[Box, ...]], tuple[FrameSuggestion, ...]]:
+    """Fused boxes for every unlabeled frame and the ranked suggestions (frames have track ids)."""
+    labeled_at = {f.index for f in frames}
+    notes: dict[int, FrameNotes] = {}
+    fused: dict[int, list[Box]] = {}
+    leftovers: dict[int, list[Box]] = {}
+    for index in range(n):
+        if index in labeled_at:
+            continue
+        note = notes.setdefault(index, FrameNotes())
+        dets = detections.get(index, ())
+        boxes, used = fuse_frame(candidates.get(index, []), dets, config, note)
+        fused[index] = boxes
+        leftovers[index] = [d for k, d in enumerate(dets) if k not in used]
+    next_id = 1 + max((b.track_id or 0 for f in frames for b in f.boxes), default=0)
+    for track in detector_tracks(leftovers, frames, config, next_id):
+        for index, box in track:
+            fused[index].append(box)
+    out: dict[int, tuple[Box, ...]] = {}
+    for index, boxes in fused.items():
+        kept = [
+            clip_box(b, clip.width, clip.height)
+            for b in boxes
+            if b.score >= config.min_output_score or b.source != "detector"
+        ]
+        out[index] = tuple(kept)
+        if kept:
+            notes[index].uncertainty = max(notes[index].uncertainty, 1.0 - min(b.score for b in kept))
+    _track_events(out, notes)
+    ranked = rank_frames(n, sorted(labeled_at), notes, suggestions, config.suggestion_spacing)
+    return out, ranked
+
+
+def _track_events(boxes: dict[int, tuple[Box, ...]], notes: dict[int, FrameNotes]) -> None:
+    """Mark the frames where a pre-labeled track starts or ends inside the unlabeled stretch."""
+    spans: dict[int, list[int]] = {}
+    for index, frame_boxes in boxes.items():
+        for b in frame_boxes:
+            if b.track_id is not None:
+                spans.setdefault(b.track_id, []).append(index)
+    for tid, indices in spans.items():
+        first, last = min(indices), max(indices)
+        if first - 1 in boxes:  # the frame before is unlabeled, so this is a birth the model decided
+            notes[first].events.append(f"track {tid} appears")
+        if last + 1 in boxes:
+            notes[last].events.append(f"track {tid} disappears")
