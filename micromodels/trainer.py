@@ -124,7 +124,9 @@ def train_detector(
         raise EngineError("training produced no checkpoint")
     target = work_dir / "checkpoint.pt"
     shutil.copyfile(last, target)
-    metrics = {str(k): float(v) for k, v in (trainer.metrics or {}).items() if isinstance(v, int | float)}
+    # Training runs without validation (val=False), so ultralytics' mAP fields are placeholders; the
+    # honest per-run figures are the last epoch's losses.
+    metrics = {key: value for key, value in history[-1].items() if key != "epoch"} if history else {}
     seconds = time.monotonic() - started
     log.info("trained %d epochs in %.1fs on %s from %s", len(history), seconds, device, base)
     return TrainResult(
