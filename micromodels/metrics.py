@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -18,7 +19,21 @@ from numpy.typing import NDArray
 from micromodels.types import Box
 
 
-def iou(a: Box, b: Box) -> float:
+class Rect(Protocol):
+    """Anything with a box's geometry in pixels (an engine Box, a platform box row, ...)."""
+
+    @property
+    def x(self) -> float: ...
+    @property
+    def y(self) -> float: ...
+    @property
+    def w(self) -> float: ...
+    @property
+    def h(self) -> float: ...
+
+
+def iou(a: Rect, b: Rect) -> float:
+    """Intersection over union of two boxes (0 when both are empty)."""
     ix = max(0.0, min(a.x + a.w, b.x + b.w) - max(a.x, b.x))
     iy = max(0.0, min(a.y + a.h, b.y + b.h) - max(a.y, b.y))
     inter = ix * iy

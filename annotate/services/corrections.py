@@ -30,6 +30,7 @@ from annotate.models import (
     ReviewState,
     Video,
 )
+from micromodels.metrics import iou
 
 logger = logging.getLogger(__name__)
 
@@ -39,15 +40,6 @@ Person = AbstractBaseUser | AnonymousUser | None
 def person(user: Person) -> User | None:
     """The user row to record as the actor; None for nobody or an anonymous request."""
     return cast(User, user) if user is not None and user.is_authenticated else None
-
-
-def box_iou(a: Box, b: Box) -> float:
-    """Intersection over union of two boxes (0 when either is empty)."""
-    ix = max(0.0, min(a.x + a.w, b.x + b.w) - max(a.x, b.x))
-    iy = max(0.0, min(a.y + a.h, b.y + b.h) - max(a.y, b.y))
-    inter = ix * iy
-    union = a.w * a.h + b.w * b.h - inter
-    return inter / union if union > 0 else 0.0
 
 
 def correction_record(
@@ -145,7 +137,7 @@ def correction_on_box_edited(*, before: Box, after: Box, user: Person, seconds: 
         user=user,
         generation_id=before.generation_id,
         box_id=before.id,
-        iou=round(box_iou(before, after), 6),
+        iou=round(iou(before, after), 6),
         seconds=seconds,
     )
 
