@@ -1,8 +1,9 @@
 """The convention of the platform's management commands, which scripts depend on.
 
 A command prints exactly one JSON object as the LAST line of stdout (anything before it is for
-people). On an error it prints a clear message on stderr and exits non-zero; when the failure still
-has a result (a clip that failed to ingest), that result is printed first, so scripts get its id.
+people). On an error it prints a clear message on stderr and exits non-zero, and the JSON line still
+comes, with the message under "error": the failure's result when it has one (a clip that failed to
+ingest, so scripts get its id), else just {"error": ...}.
 """
 
 from __future__ import annotations
@@ -33,10 +34,14 @@ class JsonCommand(BaseCommand):
         try:
             result = self.run(**options)
         except CommandFailed as exc:
-            self.print_json(exc.result)
+            self.print_json({"error": str(exc), **exc.result})
             raise
         except ServiceError as exc:
+            self.print_json({"error": exc.message})
             raise CommandError(exc.message) from exc
+        except CommandError as exc:
+            self.print_json({"error": str(exc)})
+            raise
         self.print_json(result)
 
     def print_json(self, result: dict[str, Any]) -> None:

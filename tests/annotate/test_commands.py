@@ -120,6 +120,16 @@ def test_import_video_refuses_a_path_outside_the_import_folders(project, tmp_pat
     assert not Video.objects.exists()
 
 
+def test_an_error_still_ends_stdout_with_one_json_object_naming_it(project, tmp_path):
+    out = StringIO()
+    with pytest.raises(CommandError, match="outside the folders"):
+        call_command("import_video", str(project.id), str(tmp_path), stdout=out)
+
+    last = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert "outside the folders clips may be imported from" in last["error"]
+    assert not Video.objects.exists()
+
+
 def test_import_video_into_a_missing_project_is_an_error(db, clip):
     with pytest.raises(CommandError, match="No project with id 4242"):
         call_command("import_video", "4242", str(clip.video_path), stdout=StringIO())
