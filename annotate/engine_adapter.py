@@ -28,12 +28,17 @@ _MIN_SIDE = 1.0  # pixels; a prediction thinner than this after clipping to the 
 
 
 def labeled_frames_q() -> Q:
-    """Frames a person labeled: touched, reviewed, or carrying a human box (e.g. from an import).
+    """Frames a person labeled: touched, reviewed, or carrying a human box (e.g. from an import), and
+    with no prediction left unreviewed.
 
-    Every object on such a frame is taken as boxed, so a labeled frame without boxes is a negative.
+    Every object on such a frame is taken as boxed, so a labeled frame without boxes is a negative. A
+    frame half reviewed (one prediction accepted, another still pending) is not labeled yet: training
+    on it would teach the detector that the unreviewed object is background.
     """
     human = Box.objects.filter(frame=OuterRef("pk"), source=BoxSource.HUMAN)
-    return Q(touched_at__isnull=False) | Q(reviewed_at__isnull=False) | Q(Exists(human))
+    pending = Box.objects.filter(frame=OuterRef("pk"), review_state=ReviewState.PENDING)
+    person = Q(touched_at__isnull=False) | Q(reviewed_at__isnull=False) | Q(Exists(human))
+    return person & ~Q(Exists(pending))
 
 
 def labeled_frames_of(video: Video) -> QuerySet[Frame]:
