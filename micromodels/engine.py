@@ -94,7 +94,7 @@ def train(
     pseudo: list[LabeledFrame] = []
     if config.pseudo_labels and len(frames) >= 2:
         started = time.monotonic()
-        candidates = propagate_tracks(clip, frames, tracker or TrackerConfig())
+        candidates = propagate_tracks(clip, frames, tracker or TrackerConfig(), should_stop)
         pseudo = pseudo_labels(clip, assign_track_ids(frames), candidates, config)
         log.info("%d pseudo-labeled frames in %.1fs", len(pseudo), time.monotonic() - started)
     if should_stop is not None and should_stop():
@@ -135,7 +135,7 @@ def prelabel(
     detections = detect_all(clip, checkpoint, config, should_stop) if use_detector else {}
     if should_stop is not None and should_stop():
         raise Cancelled("pre-labeling cancelled")
-    candidates = propagate_tracks(clip, frames, config.tracker) if use_tracker else {}
+    candidates = propagate_tracks(clip, frames, config.tracker, should_stop) if use_tracker else {}
     boxes, ranked = fuse_all(len(clip.frames), clip, frames, detections, candidates, config, suggestions)
     return PrelabelResult(boxes=boxes, suggestions=ranked, seconds=time.monotonic() - started)
 

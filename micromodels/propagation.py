@@ -12,7 +12,7 @@ from itertools import pairwise
 from micromodels.config import TrackerConfig
 from micromodels.metrics import iou
 from micromodels.tracking import AppearanceCheck, TrackedBox, propagate
-from micromodels.types import Box, Clip, LabeledFrame
+from micromodels.types import Box, Clip, LabeledFrame, StopCheck
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ def _reliability(end_iou: float) -> float:
 
 
 def propagate_tracks(
-    clip: Clip, labeled: Sequence[LabeledFrame], cfg: TrackerConfig
+    clip: Clip, labeled: Sequence[LabeledFrame], cfg: TrackerConfig, should_stop: StopCheck | None = None
 ) -> dict[int, list[Candidate]]:
     """Candidates for every unlabeled frame, from tracker passes between consecutive labeled frames
     (and outward from the first and last one)."""
@@ -111,7 +111,7 @@ def propagate_tracks(
         return out
     # Before the first and after the last labeled frame: one pass outward.
     for frame, stop, step in ((frames[0], -1, -1), (frames[-1], n, 1)):
-        passes = propagate(clip, frame.boxes, range(frame.index, stop, step), cfg)
+        passes = propagate(clip, frame.boxes, range(frame.index, stop, step), cfg, should_stop)
         for k, tracked in enumerate(passes):
             index = frame.index + step * (k + 1)
             for seed, one in tracked.items():
@@ -120,8 +120,8 @@ def propagate_tracks(
     for a, b in pairwise(frames):
         if b.index - a.index < 2:
             continue
-        fwd = propagate(clip, a.boxes, range(a.index, b.index + 1), cfg)
-        bwd = propagate(clip, b.boxes, range(b.index, a.index - 1, -1), cfg)
+        fwd = propagate(clip, a.boxes, range(a.index, b.index + 1), cfg, should_stop)
+        bwd = propagate(clip, b.boxes, range(b.index, a.index - 1, -1), cfg, should_stop)
         a_ids = {box.track_id or 0: k for k, box in enumerate(a.boxes)}
         b_ids = {box.track_id or 0: k for k, box in enumerate(b.boxes)}
         gap = b.index - a.index

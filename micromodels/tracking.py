@@ -18,8 +18,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from micromodels.config import TrackerConfig
+from micromodels.errors import Cancelled
 from micromodels.frames import read_frame
-from micromodels.types import Box, Clip
+from micromodels.types import Box, Clip, StopCheck
 
 Gray = NDArray[np.uint8]
 _LK = {
@@ -200,11 +201,13 @@ def propagate(
     seeds: Sequence[Box],
     indices: Iterable[int],
     cfg: TrackerConfig,
+    should_stop: StopCheck | None = None,
 ) -> list[dict[int, TrackedBox]]:
     """Track the seed boxes through the frames at indices (first index = the seeds' frame).
 
     Returns, for each index after the first, {seed position: tracked box}. Works backward in time
-    as well: pass a decreasing range.
+    as well: pass a decreasing range. ``should_stop`` is asked before every frame (a pass over a
+    long clip takes minutes: the caller's cancel and heartbeat must not wait for its end).
     """
     scale = _scale_for(clip, cfg)
     order = list(indices)
@@ -214,6 +217,8 @@ def propagate(
     states = [_start(prev, seed, scale) for seed in seeds]
     out: list[dict[int, TrackedBox]] = []
     for index in order[1:]:
+        if should_stop is not None and should_stop():
+            raise Cancelled("stopped while tracking")
         cur = _gray(read_frame(clip.frames[index]), scale)
         step: dict[int, TrackedBox] = {}
         for k, state in enumerate(states):

@@ -35,7 +35,14 @@ def synthetic_clip(out_dir: Path, frames: int = 30, objects: int = 2, seed: int 
 
 
 TINY = TrainConfig(
-    epochs=2, time_budget_seconds=None, imgsz=64, batch=4, repeats=2, pseudo_labels=False, workers=0
+    epochs=2,
+    time_budget_seconds=None,
+    imgsz=64,
+    batch=4,
+    repeats=2,
+    pseudo_labels=False,
+    workers=0,
+    device="cpu",
 )
 
 

@@ -1,12 +1,14 @@
 from dataclasses import replace
 
-from micromodels import PrelabelConfig
+import pytest
+
+from micromodels import Cancelled, PrelabelConfig
 from micromodels.engine import fuse_all
 from micromodels.metrics import score_clip
-from micromodels.propagation import assign_track_ids, interpolate, propagate_tracks
-from micromodels.types import Box
+from micromodels.propagation import assign_track_ids, interpolate, link_tracks, propagate_tracks
+from micromodels.types import Box, LabeledFrame
 
-from .conftest import SyntheticClip
+from .conftest import SyntheticClip, synthetic_clip
 
 GAP = range(10, 16)
 
@@ -95,3 +97,58 @@ def test_a_steady_detector_track_between_labels_is_a_new_object_unless_a_labeled
     assert len({b.track_id for boxes in fused.values() for b in boxes if b.source == "detector"}) == 1
     denied, _ = fuse_all(30, small_clip.clip, frames, detections(range(20, 30)), candidates, config, 0)
     assert not any(b.source == "detector" for boxes in denied.values() for b in boxes)
+
+
+def test_tracking_asks_whether_to_stop_before_every_frame_and_stops_when_told(
+    small_clip: SyntheticClip,
+) -> None:
+    asked: list[int] = []
+
+    def stop_after_five_frames() -> bool:
+        asked.append(1)
+        return len(asked) > 5
+
+    with pytest.raises(Cancelled):
+        propagate_tracks(
+            small_clip.clip, small_clip.labeled([0, 29]), PrelabelConfig().tracker, stop_after_five_frames
+        )
+    assert len(asked) == 6
+
+
+@pytest.fixture(scope="module")
+def three_objects(tmp_path_factory: pytest.TempPathFactory) -> SyntheticClip:
+    return synthetic_clip(tmp_path_factory.mktemp("three"), frames=60, objects=3, seed=5)
+
+
+def _strip_ids(frames: list[LabeledFrame]) -> list[LabeledFrame]:
+    return [replace(f, boxes=tuple(replace(b, track_id=None) for b in f.boxes)) for f in frames]
+
+
+def test_boxes_without_track_ids_are_linked_by_tracking_across_distant_labeled_frames(
+    three_objects: SyntheticClip,
+) -> None:
+    true = three_objects.labeled([0, 29, 59])
+    linked = link_tracks(three_objects.clip, _strip_ids(true), PrelabelConfig().tracker).frames
+    pairs = {
+        (t.track_id, b.track_id)
+        for f, g in zip(true, linked, strict=True)
+        for t, b in zip(f.boxes, g.boxes, strict=True)
+    }
+    assert len(pairs) == 3  # one id per true object, the same on every labeled frame
+    assert len({t for t, _ in pairs}) == len({b for _, b in pairs}) == 3
+
+
+def test_tracker_prelabels_are_as_precise_without_track_ids_as_with_them(three_objects: SyntheticClip) -> None:
+    config = PrelabelConfig()
+    others = [i for i in range(60) if i not in (0, 29, 59)]
+
+    def precision(labeled: list[LabeledFrame]) -> float:
+        linked = link_tracks(three_objects.clip, labeled, config.tracker)
+        candidates = propagate_tracks(three_objects.clip, linked.frames, config.tracker, linked=linked)
+        boxes, _ = fuse_all(60, three_objects.clip, linked.frames, {}, candidates, config, 0)
+        return score_clip(boxes, three_objects.truth, others).precision
+
+    true = three_objects.labeled([0, 29, 59])
+    with_ids = precision(true)
+    assert with_ids > 0.8
+    assert precision(_strip_ids(true)) >= with_ids - 0.02
