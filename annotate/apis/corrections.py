@@ -41,8 +41,9 @@ class FrameAcceptAllApi(APIView):
         data.is_valid(raise_exception=True)
         user = request_user(request)
         video = video_for_user(user=user, video_id=video_id)
-        count = frame_accept_all(video=video, frame_index=index, user=user, **data.validated_data)
-        return Response({"frame_index": index, "accepted": count})
+        result = frame_accept_all(video=video, frame_index=index, user=user, **data.validated_data)
+        body = {"frame_index": index, "accepted": len(result.boxes), "event": result.event_id}
+        return Response({**body, "boxes": BoxSerializer(result.boxes, many=True).data})
 
 
 urlpatterns = [

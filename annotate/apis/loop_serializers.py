@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from annotate.apis.serializers.boxes import action_seconds
+from annotate.apis.serializers.boxes import BoxSerializer, action_seconds
 from annotate.models import Generation, GenerationPhase, JobStatus
 
 
@@ -67,3 +67,5 @@ class AcceptAllSerializer(serializers.Serializer):
 class AcceptAllResultSerializer(serializers.Serializer):
     frame_index = serializers.IntegerField()
     accepted = serializers.IntegerField()
+    event = serializers.IntegerField(allow_null=True, help_text="The accept event; undo it with this id.")
+    boxes = BoxSerializer(many=True, help_text="The boxes accepted, as they are now.")

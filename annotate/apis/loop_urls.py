@@ -1,5 +1,5 @@
-"""URLs of the annotation loop: generations, suggestions, accepting predictions, efficiency."""
+"""URLs of the annotation loop: generations, suggestions, accepting predictions, undo, efficiency."""
 
-from annotate.apis import corrections, efficiency, generations
+from annotate.apis import corrections, efficiency, generations, undo
 
-urlpatterns = [*generations.urlpatterns, *corrections.urlpatterns, *efficiency.urlpatterns]
+urlpatterns = [*generations.urlpatterns, *corrections.urlpatterns, *undo.urlpatterns, *efficiency.urlpatterns]

@@ -134,6 +134,20 @@ def box_update(
         raise _stale(box_id, version)
     if not changes:
         return box
+    review_state = ReviewState.EDITED if box.source == BoxSource.MODEL else None
+    updated = box_write(box=box, version=version, user=user, changes=changes, review_state=review_state)
+    correction_on_box_edited(before=box, after=updated, user=user, seconds=seconds)
+    return updated
+
+
+def box_write(
+    *, box: Box, version: int, user: User | None, changes: dict[str, Any], review_state: str | None
+) -> Box:
+    """Check and apply ``changes`` (and ``review_state`` when given) if the box is still at
+    ``version``; no correction event. Runs inside the caller's transaction."""
+    unknown = set(changes) - UPDATABLE_FIELDS
+    if unknown:
+        raise ServiceError(f"Cannot change: {', '.join(sorted(unknown))}.")
     video = box.frame.video
     geometry = {name: float(changes.get(name, getattr(box, name))) for name in ("x", "y", "w", "h")}
     _check_geometry(video, **geometry)
@@ -148,14 +162,13 @@ def box_update(
         "updated_by": user,
         "updated_at": timezone.now(),
     }
-    if box.source == BoxSource.MODEL:
-        values["review_state"] = ReviewState.EDITED
-    if not Box.objects.filter(id=box_id, version=version).update(**values):
-        raise _stale(box_id, version)
+    if review_state is not None:
+        values["review_state"] = review_state
+    if not Box.objects.filter(id=box.id, version=version).update(**values):
+        raise _stale(box.id, version)
     _touch_frame(box.frame_id)
-    updated = _load(box_id)
+    updated = _load(box.id)
     assert updated is not None
-    correction_on_box_edited(before=box, after=updated, user=user, seconds=seconds)
     return updated
 
 

@@ -11,6 +11,8 @@ the clip's next generation when the project trains automatically.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import cast
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
@@ -208,19 +210,31 @@ def box_accept(*, box_id: int, version: int, user: Person, seconds: float | None
     return result
 
 
+@dataclass(frozen=True)
+class AcceptAll:
+    """What accept-all did: the event (None when nothing was pending) and the boxes it accepted."""
+
+    event_id: int | None
+    boxes: Sequence[Box]
+
+
 @transaction.atomic
-def frame_accept_all(*, video: Video, frame_index: int, user: Person, seconds: float | None = None) -> int:
+def frame_accept_all(
+    *, video: Video, frame_index: int, user: Person, seconds: float | None = None
+) -> AcceptAll:
     """Accept every pending prediction on the frame as one action, and mark the frame reviewed.
 
-    Returns how many boxes were accepted (0 is fine: "this frame is right as it is").
+    Nothing pending is fine ("this frame is right as it is"): the frame is marked, no event.
     """
     frame = Frame.objects.filter(video=video, index=frame_index).first()
     if frame is None:
         raise NotFoundError(f"Video {video.id} has no frame {frame_index}.")
     # The boxes first, then the frame: the lock order of every write on boxes (see prelabels).
     pending = Box.objects.filter(frame=frame, source=BoxSource.MODEL, review_state=ReviewState.PENDING)
-    generations = list(pending.values_list("generation_id", flat=True).distinct())
-    count = pending.update(
+    rows = list(pending.select_for_update().values_list("id", "generation_id"))
+    ids = [box_id for box_id, _ in rows]
+    generations = sorted({generation for _, generation in rows}, key=lambda g: g or 0)
+    count = Box.objects.filter(id__in=ids, review_state=ReviewState.PENDING).update(
         review_state=ReviewState.ACCEPTED,
         version=F("version") + 1,
         updated_by=person(user),
@@ -229,8 +243,9 @@ def frame_accept_all(*, video: Video, frame_index: int, user: Person, seconds: f
     now = timezone.now()
     Frame.objects.filter(id=frame.id, touched_at__isnull=True).update(touched_at=now)
     Frame.objects.filter(id=frame.id).update(reviewed_at=now, reviewed_by=person(user))
+    event = None
     if count:
-        correction_record(
+        event = correction_record(
             video_id=video.id,
             frame_index=frame_index,
             action=CorrectionAction.ACCEPT,
@@ -239,4 +254,5 @@ def frame_accept_all(*, video: Video, frame_index: int, user: Person, seconds: f
             box_count=count,
             seconds=seconds,
         )
-    return count
+    boxes = list(Box.objects.filter(id__in=ids).annotate(frame_index=F("frame__index")).order_by("id"))
+    return AcceptAll(event_id=event.id if event else None, boxes=boxes)

@@ -191,13 +191,41 @@ def test_the_annotation_loop_end_to_end_in_the_browser(browser, tmp_path):
         wait_saved(page)
         accepted.refresh_from_db()
         assert accepted.review_state == ReviewState.ACCEPTED
-        expect(page.locator(f'#box-list .box-item[data-box-id="{accepted.id}"]')).to_have_attribute(
-            "data-state", "accepted"
-        )
+        accepted_item = page.locator(f'#box-list .box-item[data-box-id="{accepted.id}"]')
+        expect(accepted_item).to_have_attribute("data-state", "accepted")
+        # Undo takes the accept back (a pending, dashed pre-label again, no accept left in the
+        # log); redo accepts it again.
+        page.keyboard.press("Control+z")
+        wait_saved(page)
+        expect(accepted_item).to_have_attribute("data-state", "pending")
+        accepted.refresh_from_db()
+        assert accepted.review_state == ReviewState.PENDING
+        assert not CorrectionEvent.objects.filter(video=video, action="accept").exists()
+        page.keyboard.press("Control+Shift+z")
+        wait_saved(page)
+        expect(accepted_item).to_have_attribute("data-state", "accepted")
 
         open_frame(page, f_delete)
         deleted = select_first_box(page)
         page.keyboard.press("Delete")
+        wait_saved(page)
+        assert not Box.objects.filter(id=deleted.id).exists()
+        # Undo brings the prediction back under its id with its provenance, and the delete leaves
+        # the log; redo deletes it again.
+        page.keyboard.press("Control+z")
+        wait_saved(page)
+        back = Box.objects.get(id=deleted.id)
+        assert (back.source, back.review_state, back.generation_id, back.score) == (
+            BoxSource.MODEL,
+            ReviewState.PENDING,
+            deleted.generation_id,
+            deleted.score,
+        )
+        restored_item = page.locator(f'#box-list .box-item[data-box-id="{deleted.id}"]')
+        expect(restored_item).to_have_attribute("data-source", "model")
+        expect(restored_item).to_have_attribute("data-state", "pending")
+        assert not CorrectionEvent.objects.filter(video=video, action="delete").exists()
+        page.keyboard.press("Control+Shift+z")
         wait_saved(page)
         assert not Box.objects.filter(id=deleted.id).exists()
 
@@ -218,6 +246,7 @@ def test_the_annotation_loop_end_to_end_in_the_browser(browser, tmp_path):
         assert all(
             abs(a - b) < 0.01 for a, b in zip((edited.x, edited.y, edited.w, edited.h), before, strict=True)
         )
+        assert edited.review_state == ReviewState.PENDING
         page.keyboard.press("Control+Shift+z")
         wait_saved(page)
         edited.refresh_from_db()
@@ -226,7 +255,8 @@ def test_the_annotation_loop_end_to_end_in_the_browser(browser, tmp_path):
         )
         assert edited.review_state == ReviewState.EDITED
 
-        # Every action carried the person's active time, measured by the page.
+        # Every action carried the person's active time, measured by the page; an undone action
+        # left the log, so it holds what the person finally did.
         events = list(CorrectionEvent.objects.filter(video=video).values_list("action", "seconds"))
         assert sorted(a for a, _ in events) == [
             "accept",
@@ -236,8 +266,6 @@ def test_the_annotation_loop_end_to_end_in_the_browser(browser, tmp_path):
             "add",
             "add",
             "delete",
-            "edit",
-            "edit",
             "edit",
         ]
         assert all(s is not None and 0 <= s < 600 for _, s in events), events

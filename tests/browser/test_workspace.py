@@ -71,14 +71,15 @@ def test_a_labeler_draws_moves_resizes_reclasses_deletes_and_undoes_boxes(browse
     page.keyboard.press("Delete")
     wait_saved(page)
     assert boxes_of(video, 0) == []
-    page.keyboard.press("Control+z")  # the box comes back (as a new row) with its geometry
+    page.keyboard.press("Control+z")  # the box comes back under its id, with its geometry
     wait_saved(page)
     [back] = boxes_of(video, 0)
+    assert back.id == box.id and back.source == "human"
     assert close(back.x, 60) and close(back.w, 70) and back.label_class_id == html_class.id
     page.keyboard.press("Control+y")
     wait_saved(page)
     assert boxes_of(video, 0) == []
-    for _ in range(2):  # undo the delete, then the class change: history follows the new id
+    for _ in range(2):  # undo the delete, then the class change, on the same box
         page.keyboard.press("Control+z")
         wait_saved(page)
     [back] = boxes_of(video, 0)

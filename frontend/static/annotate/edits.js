@@ -1,7 +1,9 @@
 // Box edits of the workspace: applied locally at once, saved in order through a serial queue, and
-// recorded for undo/redo. Undo replays the inverse API call (a deleted box comes back as a new box;
-// history follows its new id). Every call can carry `seconds`, the person's active time on the
-// action as the page measured it, for the label-efficiency figures.
+// recorded for undo/redo. Undo calls the server's undo of that action, which takes back its
+// correction event too (a deleted prediction comes back under its id with its provenance; an
+// accept or an edit returns it to its earlier review state), so the efficiency log holds what the
+// person finally did; redo performs the action again and records it again. Every call can carry
+// `seconds`, the person's active time on the action as the page measured it.
 
 import { ApiError, del, patch, post, query } from "./api.js";
 
@@ -131,13 +133,111 @@ export function createEditor({ videoId, store, onSaveState, onConflict, onError 
     return box;
   }
 
-  // A box that comes back (undo of a delete, redo of a create) gets a new server id; the old key
-  // points to it from then on.
+  // Redo of a drawing draws it again: a new server id, which the old key points to from then on.
   function recreate(frame, key, fields, seconds) {
     const oldId = resolve(key);
     const tempId = `tmp-${++tempCounter}`;
     aliases.set(oldId, tempId);
     doCreate(frame, fields, tempId, seconds);
+  }
+
+  // Runs `call` on the saved box behind `key` in the queue; a conflict reloads the frame.
+  function onServer(frame, key, call) {
+    return enqueue(async () => {
+      const live = current(frame, key);
+      if (!live || typeof live.id !== "number") return null;
+      try {
+        return await call(live);
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 409) await conflict(frame, error);
+        throw error;
+      }
+    });
+  }
+
+  function undoCreate(frame, key) {
+    onServer(frame, key, async (live) => {
+      await post(`/api/boxes/${live.id}/undo-create/`, { version: live.version });
+      replaceLocal(frame, live.id, null);
+    });
+  }
+
+  // Undo of a delete: the box comes back under its id. A human box the person did not draw
+  // themselves has no event to take back, so it is drawn again (an honest "add").
+  function restore(frame, key, box) {
+    const id = resolve(key);
+    store.set(frame, [...(store.peek(frame) || []), { ...box, id }]);
+    enqueue(async () => {
+      const body = {
+        box: id, frame_index: frame, x: box.x, y: box.y, w: box.w, h: box.h, label_class: box.label_class,
+        track: box.track ?? null, score: box.score ?? null, version: versions.get(id) ?? box.version,
+      };
+      if (box.source === "model") body.review_state = box.review_state;
+      try {
+        replaceLocal(frame, id, await post(`/api/videos/${videoId}/boxes/restore/`, body));
+      } catch (error) {
+        if (!(error instanceof ApiError && error.status === 409)) throw error;
+        if (box.source !== "model") {
+          replaceLocal(frame, id, null);
+          recreate(frame, key, geometry(box));
+          return;
+        }
+        await conflict(frame, error);
+        throw error;
+      }
+    });
+  }
+
+  function undoEdit(frame, key, before, reviewState) {
+    const box = current(frame, key);
+    if (!box) return;
+    const local = box.source === "model" ? { ...before, review_state: reviewState } : before;
+    replaceLocal(frame, box.id, { ...box, ...local });
+    onServer(frame, key, async (live) => {
+      const body = { version: live.version, ...before };
+      if (live.source === "model") body.review_state = reviewState;
+      replaceLocal(frame, live.id, await post(`/api/boxes/${live.id}/undo-edit/`, body));
+    });
+  }
+
+  function doAccept(frame, key, seconds) {
+    return onServer(frame, key, async (live) => {
+      const saved = await post(`/api/boxes/${live.id}/accept/`, timed({ version: live.version }, seconds));
+      if (saved && saved.id) replaceLocal(frame, live.id, saved);
+      else await store.reload(frame);
+      return saved;
+    });
+  }
+
+  function unaccept(frame, key) {
+    onServer(frame, key, async (live) => {
+      replaceLocal(frame, live.id, await post(`/api/boxes/${live.id}/unaccept/`, { version: live.version }));
+    });
+  }
+
+  function doAcceptAll(frame, seconds, done) {
+    return enqueue(async () => {
+      const result = await post(`/api/videos/${videoId}/frames/${frame}/accept-all/`, timed({}, seconds));
+      for (const box of result.boxes || []) versions.set(box.id, box.version);
+      done(result);
+      await store.reload(frame);
+      return result;
+    });
+  }
+
+  function unacceptAll(frame, step) {
+    enqueue(async () => {
+      const result = step.result;
+      if (!result || !result.event) return;
+      const boxes = result.boxes.map((b) => ({ id: b.id, version: versions.get(b.id) ?? b.version }));
+      try {
+        await post(`/api/videos/${videoId}/frames/${frame}/accept-all/undo/`, { event: result.event, boxes });
+        await store.reload(frame);
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 409) await conflict(frame, error);
+        throw error;
+      }
+    });
   }
 
   const geometry = (b) => ({ x: b.x, y: b.y, w: b.w, h: b.h, label_class: b.label_class, track: b.track });
@@ -148,44 +248,34 @@ export function createEditor({ videoId, store, onSaveState, onConflict, onError 
     resolve,
     create(frame, fields, { seconds } = {}) {
       const key = doCreate(frame, fields, undefined, seconds);
-      record({ frame, label: "draw box", undo: (s) => doDelete(frame, key, s), redo: (s) => recreate(frame, key, fields, s) });
+      record({ frame, label: "draw box", undo: () => undoCreate(frame, key), redo: (s) => recreate(frame, key, fields, s) });
       return key;
     },
     update(frame, id, changes, { seconds } = {}) {
       const box = current(frame, id);
       if (!box) return;
       const before = Object.fromEntries(Object.keys(changes).map((k) => [k, box[k]]));
+      const reviewState = box.review_state;
       doUpdate(frame, id, changes, seconds);
-      record({ frame, label: "edit box", undo: (s) => doUpdate(frame, id, before, s), redo: (s) => doUpdate(frame, id, changes, s) });
+      record({ frame, label: "edit box", undo: () => undoEdit(frame, id, before, reviewState), redo: (s) => doUpdate(frame, id, changes, s) });
     },
     remove(frame, id, { seconds } = {}) {
       const box = doDelete(frame, id, seconds);
       if (!box) return;
-      const fields = geometry(box);
-      record({ frame, label: "delete box", undo: (s) => recreate(frame, id, fields, s), redo: (s) => doDelete(frame, id, s) });
+      record({ frame, label: "delete box", undo: () => restore(frame, id, box), redo: (s) => doDelete(frame, id, s) });
     },
-    // Accepting has no inverse call on the server, so it is not part of the undo history (the page
-    // says so when it accepts).
     accept(frame, id, { seconds } = {}) {
-      const box = current(frame, id);
-      if (!box) return Promise.resolve();
-      return enqueue(async () => {
-        const live = current(frame, id);
-        try {
-          const saved = await post(`/api/boxes/${live.id}/accept/`, timed({ version: live.version }, seconds));
-          if (saved && saved.id) replaceLocal(frame, live.id, saved);
-          else await store.reload(frame);
-        } catch (error) {
-          if (error instanceof ApiError && error.status === 409) await conflict(frame, error);
-          throw error;
-        }
-      });
+      if (!current(frame, id)) return Promise.resolve();
+      record({ frame, label: "accept pre-label", undo: () => unaccept(frame, id), redo: (s) => doAccept(frame, id, s) });
+      return doAccept(frame, id, seconds);
     },
+    // One history step; redo accepts again, and undo then takes back exactly that later accept.
     acceptAll(frame, { seconds } = {}) {
-      return enqueue(async () => {
-        const result = await post(`/api/videos/${videoId}/frames/${frame}/accept-all/`, timed({}, seconds));
-        await store.reload(frame);
-        return result;
+      const step = { result: null };
+      const entry = { frame, label: "accept all", undo: () => unacceptAll(frame, step), redo: (s) => doAcceptAll(frame, s, (r) => { step.result = r; }) };
+      return doAcceptAll(frame, seconds, (result) => {
+        step.result = result;
+        if (result.event) record(entry);
       });
     },
     undo({ seconds } = {}) {

@@ -286,19 +286,10 @@ function notAvailable(what) {
   };
 }
 
-// Accepting is not part of the undo history (the server has no inverse for it); the first time,
-// the page says so, so that Ctrl+Z is not expected to take it back.
-let acceptExplained = false;
-function explainAccept() {
-  if (acceptExplained) return;
-  acceptExplained = true;
-  toast("Accepted. Accepting is not undone with Ctrl+Z: edit or delete the box to change it.", "info", 6000);
-}
-
 function acceptSelected() {
   const box = selectedBox();
   if (!box || box.source !== "model" || box.review_state !== "pending") return;
-  editor.accept(current, box.id, { seconds: clock.take() }).then(explainAccept, notAvailable("Accepting a pre-label"));
+  editor.accept(current, box.id, { seconds: clock.take() }).then(renderHistory, notAvailable("Accepting a pre-label"));
 }
 
 function acceptAll() {
@@ -306,7 +297,8 @@ function acceptAll() {
   editor.acceptAll(frame, { seconds: clock.take() }).then((result) => {
     if (!result) return;
     const n = result.accepted;
-    toast(`Frame ${frame} reviewed: ${n} pre-label${n === 1 ? "" : "s"} accepted (not undoable).`, "success", 3000);
+    toast(`Frame ${frame} reviewed: ${n} pre-label${n === 1 ? "" : "s"} accepted.`, "success", 3000);
+    renderHistory();
     suggestions.drop(frame, current);
     loadRows().catch(reportError);
   }, notAvailable("Accepting all pre-labels"));
@@ -317,7 +309,7 @@ async function undoRedo(redo) {
   const entry = redo ? editor.redo(options) : editor.undo(options);
   renderHistory();
   if (!entry) {
-    toast(redo ? "Nothing to redo." : "Nothing to undo (accepting is not undoable).", "info", 1500);
+    toast(redo ? "Nothing to redo." : "Nothing to undo.", "info", 1500);
     return;
   }
   if (entry.frame !== current) await goTo(entry.frame);

@@ -57,7 +57,9 @@ def test_accepting_all_predictions_of_a_frame_is_one_action(api_client, video, u
     for _ in range(3):
         prediction(video, 2, video.active_generation)
     response = api_client.post(f"/api/videos/{video.id}/frames/2/accept-all/", {}, format="json")
-    assert response.json() == {"frame_index": 2, "accepted": 3}
+    body = response.json()
+    assert (body["frame_index"], body["accepted"], len(body["boxes"])) == (2, 3, 3)
+    assert body["event"] == CorrectionEvent.objects.get(video=video).id
     assert _events(video) == [("accept", 3, 2)]
     frame = Frame.objects.get(video=video, index=2)
     assert frame.reviewed_by == user and frame.touched_at is not None

@@ -1,0 +1,62 @@
+"""Undo requests: the client's snapshot of what an action changed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from annotate.models import ReviewState
+
+PREDICTION_STATES = [ReviewState.PENDING, ReviewState.ACCEPTED, ReviewState.EDITED]
+
+
+class BoxRestoreSerializer(serializers.Serializer):
+    """The deleted box as the client last saw it."""
+
+    box = serializers.IntegerField(source="box_id", min_value=1)
+    frame_index = serializers.IntegerField(min_value=0)
+    x = serializers.FloatField(min_value=0)
+    y = serializers.FloatField(min_value=0)
+    w = serializers.FloatField()
+    h = serializers.FloatField()
+    label_class = serializers.IntegerField(source="label_class_id")
+    track = serializers.IntegerField(source="track_id", required=False, allow_null=True)
+    score = serializers.FloatField(min_value=0, max_value=1, required=False, allow_null=True)
+    version = serializers.IntegerField(min_value=1, required=False)
+    review_state = serializers.ChoiceField(choices=PREDICTION_STATES, required=False)
+
+
+class BoxUndoCreateSerializer(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1)
+
+
+class BoxUndoEditSerializer(serializers.Serializer):
+    """The fields as they were before the edit, and the review state the prediction had."""
+
+    version = serializers.IntegerField(min_value=1)
+    x = serializers.FloatField(min_value=0, required=False)
+    y = serializers.FloatField(min_value=0, required=False)
+    w = serializers.FloatField(required=False)
+    h = serializers.FloatField(required=False)
+    label_class = serializers.IntegerField(source="label_class_id", required=False)
+    track = serializers.IntegerField(source="track_id", required=False, allow_null=True)
+    review_state = serializers.ChoiceField(choices=PREDICTION_STATES, required=False)
+
+
+class AcceptedBoxSerializer(serializers.Serializer):
+    id = serializers.IntegerField(min_value=1)
+    version = serializers.IntegerField(min_value=1)
+
+
+class AcceptAllUndoSerializer(serializers.Serializer):
+    """The accept-all to undo: its event and the boxes it accepted, at their versions now."""
+
+    event = serializers.IntegerField(source="event_id", min_value=1)
+    boxes = AcceptedBoxSerializer(many=True)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        versions = {row["id"]: row["version"] for row in attrs["boxes"]}
+        if len(versions) != len(attrs["boxes"]):
+            raise serializers.ValidationError({"boxes": "A box is listed twice."})
+        return {**attrs, "boxes": versions}
