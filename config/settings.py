@@ -172,6 +172,11 @@ ANNOTATE_IMPORT_ROOTS = [
 ANNOTATE_WORK_DIR = env_path("ANNOTATE_WORK_DIR", DATA_DIR / "work")
 # Pretrained detector weights, used when the file exists; training starts from scratch otherwise.
 ANNOTATE_BASE_WEIGHTS = env_str("ANNOTATE_BASE_WEIGHTS", str(DATA_DIR / "weights" / "yolo11n.pt"))
+# Folders a project's own base weights may come from: the worker unpickles the file it names.
+ANNOTATE_WEIGHTS_ROOTS = [
+    Path(p).expanduser().resolve()
+    for p in env_list("ANNOTATE_WEIGHTS_ROOTS", [str(DATA_DIR / "weights")], separator=":")
+]
 
 # Celery: tasks carry ids only; job state lives in database rows.
 CELERY_BROKER_URL = env_optional("CELERY_BROKER_URL")

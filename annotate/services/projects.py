@@ -7,8 +7,10 @@ client, never as markup.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Max
@@ -63,6 +65,27 @@ def _split_spec(spec: ClassSpec) -> tuple[Any, str | None]:
     return name, color or None
 
 
+def _clean_base_weights(path: str) -> str:
+    """Empty (the platform default) or a ``.pt`` file inside ``ANNOTATE_WEIGHTS_ROOTS``; a bare file
+    name is looked up in the first root. The training worker unpickles this file, so a project must
+    not be able to point it at any other file on the server."""
+    path = (path or "").strip()
+    if not path:
+        return ""
+    roots: list[Path] = list(settings.ANNOTATE_WEIGHTS_ROOTS)
+    candidate = Path(path).expanduser()
+    if not candidate.is_absolute() and roots:
+        candidate = roots[0] / candidate
+    resolved = candidate.resolve()
+    if resolved.suffix != ".pt" or not any(resolved.is_relative_to(root) for root in roots):
+        folders = ", ".join(str(root) for root in roots) or "(none configured)"
+        raise ServiceError(
+            f"Base weights must be a .pt file inside {folders} (see ANNOTATE_WEIGHTS_ROOTS).",
+            field="base_weights",
+        )
+    return str(resolved)
+
+
 @transaction.atomic
 def project_create(
     *,
@@ -89,7 +112,9 @@ def project_create(
         seen.add(class_name)
         cleaned.append((class_name, _clean_color(color) if color else palette_color(index)))
 
-    project = Project.objects.create(name=name, base_weights=base_weights, created_by=created_by)
+    project = Project.objects.create(
+        name=name, base_weights=_clean_base_weights(base_weights), created_by=created_by
+    )
     LabelClass.objects.bulk_create(
         LabelClass(project=project, name=class_name, color=color, index=index)
         for index, (class_name, color) in enumerate(cleaned)
@@ -107,6 +132,8 @@ def project_update(*, project: Project, **changes: Any) -> Project:
         raise ServiceError(f"Unknown project fields: {', '.join(sorted(unknown))}.")
     if "name" in changes:
         changes["name"] = _clean_name(changes["name"], what="Project name", field="name", max_length=200)
+    if "base_weights" in changes:
+        changes["base_weights"] = _clean_base_weights(changes["base_weights"])
     if "auto_train_after_frames" in changes and int(changes["auto_train_after_frames"]) < 1:
         raise ServiceError("auto_train_after_frames must be at least 1.", field="auto_train_after_frames")
     for field, value in changes.items():
