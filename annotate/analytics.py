@@ -73,6 +73,7 @@ class _Tally:
 class _Event:
     id: int
     video_id: int
+    frame_index: int
     box_id: int | None
     generation_id: int | None
     user_id: int | None
@@ -90,6 +91,7 @@ def _events(**scope: Any) -> list[_Event]:
         for row in rows.values(
             "id",
             "video_id",
+            "frame_index",
             "box_id",
             "generation_id",
             "user_id",
@@ -124,6 +126,8 @@ def _tally(events: list[_Event], group_of: Any) -> dict[Any, _Tally]:
     tallies: dict[Any, _Tally] = defaultdict(_Tally)
     seconds = _event_seconds(events)
     fates: dict[int, _Event] = {}
+    # "Accept all" events per (video, frame) with how many of their boxes are still only accepted.
+    accept_alls: dict[tuple[int, int], list[list[Any]]] = defaultdict(list)
     for event in events:
         tally = tallies[group_of(event)]
         tally.actions += 1
@@ -132,16 +136,28 @@ def _tally(events: list[_Event], group_of: Any) -> dict[Any, _Tally]:
             tally.ious.append(event.iou)
         if event.action == CorrectionAction.ADD:
             tally.added += event.box_count
+        elif event.box_id is None and event.action == CorrectionAction.ACCEPT:
+            # "Accept all on a frame": one action over box_count boxes, counted at the end.
+            accept_alls[(event.video_id, event.frame_index)].append([event, event.box_count])
         elif event.box_id is None:
-            # Not tied to one box ("accept all on a frame" is one action over box_count boxes):
-            # counted by its own action, as there is no later event of the same box to outrank it.
             _count_fate(tally, event.action, event.box_count)
         else:
             known = fates.get(event.box_id)
+            covering = accept_alls.get((event.video_id, event.frame_index))
+            if known is None and covering and event.action != CorrectionAction.ACCEPT:
+                # A prediction first acted on after an "accept all" of its frame was one of the boxes
+                # that accept-all accepted (it was pending then): its fate is this later action.
+                for entry in reversed(covering):
+                    if entry[1] > 0:
+                        entry[1] -= 1
+                        break
             if known is None or _FATE_RANK[event.action] >= _FATE_RANK[known.action]:
                 fates[event.box_id] = event
     for event in fates.values():
         _count_fate(tallies[group_of(event)], event.action, event.box_count)
+    for entries in accept_alls.values():
+        for event, still_accepted in entries:
+            _count_fate(tallies[group_of(event)], event.action, still_accepted)
     return tallies
 
 
