@@ -45,6 +45,18 @@ def labeled_frames_of(video: Video) -> QuerySet[Frame]:
     return Frame.objects.filter(video=video).filter(labeled_frames_q()).order_by("index")
 
 
+def frames_open_to_predictions(video: Video) -> QuerySet[Frame]:
+    """Frames that may receive model predictions (pre-labels or imported ones): untouched, never
+    reviewed (a frame reviewed as empty is a deliberate negative) and with no confirmed box (human,
+    accepted or edited). The caller locks them (``select_for_update``) where it writes."""
+    confirmed = Box.objects.filter(frame=OuterRef("pk")).filter(_CONFIRMED)
+    return (
+        Frame.objects.filter(video=video, touched_at__isnull=True, reviewed_at__isnull=True)
+        .exclude(Exists(confirmed))
+        .order_by("index")
+    )
+
+
 def class_names(video: Video) -> tuple[str, ...]:
     """Class names indexed by ``LabelClass.index``; a gap left by a deleted class gets a placeholder."""
     classes = dict(LabelClass.objects.filter(project_id=video.project_id).values_list("index", "name"))

@@ -3,10 +3,15 @@
 The file is written under a temporary name and renamed when complete, so ``ExportJob.file`` (set
 only on success) always names a whole file. Progress (items_done / items_total: frames plus boxes
 for COCO and YOLO, boxes for MOT) is written on the row while the job runs.
+
+Cancelling stops the writer: each progress report is a guarded update of the running row, and when
+it matches nothing (cancelled, superseded or deleted) the report raises ExportCancelled, so the
+writer stops at its next chunk and the sink removes its temporary file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 from collections.abc import Callable
@@ -37,6 +42,11 @@ from annotate.models import ExportFormat, ExportJob, JobStatus, Project, Video
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int], None]
+IMAGE_CHUNK = 100  # COCO pictures copied between two progress reports (each one a cancel check)
+
+
+class ExportCancelled(Exception):
+    """The job row is no longer running (cancelled or deleted): stop writing, keep no file."""
 
 
 @dataclass(frozen=True)
@@ -161,8 +171,10 @@ def export_write(
                 with sink.text("annotations.json") as out:
                     images, boxes = coco.write_coco(out, project_name=project.name, progress=report, **common)
                 if options.with_images:
-                    for frame in iter_frames(project_id=project.id, flt=flt):
+                    for copied, frame in enumerate(iter_frames(project_id=project.id, flt=flt), 1):
                         sink.copy_media(f"images/{frame_file_name(frame)}", frame.image)
+                        if copied % IMAGE_CHUNK == 0:
+                            report(images + boxes)  # counts are complete already; a cancel check
     elif format == ExportFormat.YOLO:
         with _sink(target, as_zip) as sink:
             images, boxes = yolo.write_yolo(
@@ -240,9 +252,11 @@ def export_job_run(*, job_id: int) -> ExportJob | None:
         relative = f"exports/{job.id}/{name}"
 
         def progress(done: int) -> None:
-            ExportJob.objects.filter(id=job.id, status=JobStatus.RUNNING).update(
+            updated = ExportJob.objects.filter(id=job.id, status=JobStatus.RUNNING).update(
                 items_done=done, updated_at=timezone.now()
             )
+            if not updated:
+                raise ExportCancelled
 
         result = export_write(
             project=job.project,
@@ -251,14 +265,18 @@ def export_job_run(*, job_id: int) -> ExportJob | None:
             target=Path(settings.MEDIA_ROOT) / relative,
             progress=progress,
         )
+    except ExportCancelled:
+        # The sink removed its temporary file; the row already says cancelled (or is gone).
+        log.info("export %s was cancelled while writing; stopped", job_id)
+        _remove_empty_folder(Path(settings.MEDIA_ROOT) / f"exports/{job.id}")
+        return ExportJob.objects.filter(id=job.id).first()
     except Exception as exc:
         log.exception("export %s failed", job_id)
         message = exc.message if isinstance(exc, ServiceError) else f"{type(exc).__name__}: {exc}"
         ExportJob.objects.filter(id=job.id, status=JobStatus.RUNNING).update(
             status=JobStatus.FAILED, error=message, finished_at=timezone.now(), updated_at=timezone.now()
         )
-        job.refresh_from_db()
-        return job
+        return ExportJob.objects.filter(id=job.id).first()  # None once deleted with its project
     finished = ExportJob.objects.filter(id=job.id, status=JobStatus.RUNNING).update(
         status=JobStatus.SUCCEEDED,
         file=relative,
@@ -270,8 +288,15 @@ def export_job_run(*, job_id: int) -> ExportJob | None:
     if not finished:
         # Cancelled or deleted while writing: the file has no row to point at it.
         (Path(settings.MEDIA_ROOT) / relative).unlink(missing_ok=True)
+        _remove_empty_folder(Path(settings.MEDIA_ROOT) / f"exports/{job.id}")
+        return ExportJob.objects.filter(id=job.id).first()
     job.refresh_from_db()
     return job
+
+
+def _remove_empty_folder(folder: Path) -> None:
+    with contextlib.suppress(OSError):  # absent, or holds something else
+        folder.rmdir()
 
 
 @transaction.atomic

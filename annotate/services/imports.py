@@ -9,8 +9,9 @@ in one transaction.
 * Classes: by name (YOLO via data.yaml names; MOT via gt/id_classes.json or the MOT16 class column
   as class index + 1); unknown names fail unless ``create_classes``.
 * Human boxes mark their frames touched, so later model predictions never overwrite them. Imported
-  predictions are pending boxes without a generation; frames a person already touched are skipped
-  (counted in ``skipped_frames``), as for the micro-model's own predictions.
+  predictions are pending boxes without a generation; frames a person already touched or reviewed,
+  or that carry a confirmed box, are skipped (counted in ``skipped_frames``), by the same rule as the
+  micro-model's own predictions (``engine_adapter.frames_open_to_predictions``).
 * Existing boxes stay; imported tracks are new tracks whose ``external_id`` is the file's track id.
 """
 
@@ -28,6 +29,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from annotate import engine_adapter
 from annotate.errors import ServiceError
 from annotate.exchange import coco, mot, yolo
 from annotate.exchange.labels import LabelItem, ParsedLabels, frame_index_from_name
@@ -288,7 +290,9 @@ def _write(
     }
     skipped: set[int] = set()
     if as_predictions:
-        skipped = {i.frame_index for i in items if frames[i.frame_index].touched_at is not None}
+        # Under the frame locks: the same rule as the micro-model's own pre-labels.
+        open_ids = set(engine_adapter.frames_open_to_predictions(video).values_list("id", flat=True))
+        skipped = {i.frame_index for i in items if frames[i.frame_index].id not in open_ids}
         items = [i for i in items if i.frame_index not in skipped]
     source = BoxSource.MODEL if as_predictions else BoxSource.HUMAN
     tracks: dict[str, Track] = {}

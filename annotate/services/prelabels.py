@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 
 from annotate import engine_adapter
@@ -67,13 +67,10 @@ def prelabels_commit(
         .values_list("id", "index", "touched_at", "reviewed_at")
     ]
     untouched = _untouched(frames)
-    # A frame with any confirmed box (an imported human label, say) is labeled even if untouched.
-    confirmed = set(
-        Box.objects.filter(frame_id__in=untouched.values())
-        .filter(Q(source=BoxSource.HUMAN) | ~Q(review_state=ReviewState.PENDING))
-        .values_list("frame_id", flat=True)
-    )
-    writable = {index: frame_id for index, frame_id in untouched.items() if frame_id not in confirmed}
+    # Re-read under those locks: a frame with any confirmed box (an imported human label, say) is
+    # labeled even if untouched. The same rule decides which frames imported predictions may land on.
+    open_ids = set(engine_adapter.frames_open_to_predictions(video).values_list("id", flat=True))
+    writable = {index: frame_id for index, frame_id in untouched.items() if frame_id in open_ids}
 
     # Replace the earlier generations' unreviewed predictions on frames nobody touched.
     Box.objects.filter(

@@ -2,6 +2,13 @@
 
 Rows go in the transaction; files go only after it commits, so a rollback never leaves rows that
 point at deleted images.
+
+Exports go with the data they hold (``MEDIA_ROOT/exports/<job id>/``, zips that may carry every
+frame image): deleting a project removes all its exports; deleting a clip removes the exports of
+that clip and every project-wide export of its project (a project-wide export holds, or while it is
+still running may come to hold, the clip's boxes and pictures). Their rows are deleted too, so no
+finished job points at a missing file, and a running export whose row is gone stops at its next
+progress report.
 """
 
 from __future__ import annotations
@@ -14,8 +21,9 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Q, QuerySet
 
-from annotate.models import Box, Project, Track, Video
+from annotate.models import Box, ExportJob, Project, Track, Video
 
 log = logging.getLogger(__name__)
 
@@ -42,15 +50,27 @@ def _delete_rows(videos: list[Video]) -> None:
         transaction.on_commit(partial(_remove_video_files, video.id, video.source_file))
 
 
+def _delete_exports(exports: QuerySet[ExportJob]) -> None:
+    # The folder, not just ``file``: a running job's temporary file lies there too.
+    for job_id in exports.values_list("id", flat=True):
+        transaction.on_commit(partial(_remove_tree, f"exports/{job_id}"))
+    exports.delete()
+
+
 @transaction.atomic
 def video_delete(*, video: Video) -> None:
-    """Delete a clip with its frames, boxes, tracks, generations and stored files."""
+    """Delete a clip with its frames, boxes, tracks, generations, stored files and the exports that
+    hold its data (its own and the project-wide ones)."""
+    _delete_exports(
+        ExportJob.objects.filter(project_id=video.project_id).filter(Q(video=video) | Q(video__isnull=True))
+    )
     _delete_rows([video])
     video.delete()
 
 
 @transaction.atomic
 def project_delete(*, project: Project) -> None:
-    """Delete a project with everything in it, including the stored files of its clips."""
+    """Delete a project with everything in it, including the stored files of its clips and exports."""
+    _delete_exports(ExportJob.objects.filter(project=project))
     _delete_rows(list(Video.objects.filter(project=project).only("id", "source_file")))
     project.delete()

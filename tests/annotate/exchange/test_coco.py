@@ -126,6 +126,28 @@ def test_coco_import_as_predictions_keeps_scores_and_skips_touched_frames(projec
     assert not boxes.filter(frame__index=0).exists()
 
 
+def test_imported_predictions_skip_frames_a_person_reviewed_or_labeled(project, make_video, tmp_path):
+    """A frame reviewed as empty is a deliberate negative, and a frame with a human box is labeled:
+    neither gets predictions; a frame with only unreviewed predictions still does."""
+    video, _truth = make_video(project, frames=4)
+    Box.objects.filter(frame__video=video).update(source="model", review_state=ReviewState.PENDING, score=0.5)
+    target = _export(project, tmp_path, include_predictions=True)
+    fresh, _ = make_video(project, frames=4, labeled=False)
+    frames = {f.index: f for f in Frame.objects.filter(video=fresh)}
+    label = LabelClass.objects.filter(project=project).first()
+    Frame.objects.filter(id=frames[0].id).update(reviewed_at="2024-01-01T00:00:00Z")  # reviewed empty
+    Box.objects.create(frame=frames[1], label_class=label, x=1, y=1, w=5, h=5, source="human")
+    add_prediction(frames[2], label, score=0.3)  # pending only: still open
+
+    result = labels_import(video=fresh, path=target, format="coco", as_predictions=True)
+
+    assert result.skipped_frames == 2 and result.boxes == 4
+    assert not Box.objects.filter(frame=frames[0]).exists()
+    assert list(Box.objects.filter(frame=frames[1]).values_list("source", flat=True)) == ["human"]
+    assert Box.objects.filter(frame=frames[2]).count() == 3
+    assert Box.objects.filter(frame=frames[3], source="model", review_state="pending").count() == 2
+
+
 def test_classes_are_matched_by_name_not_by_id(tmp_path, make_video):
     source = ProjectFactory(classes=["disc", "square"])
     video, _ = make_video(source, frames=2)
