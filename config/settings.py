@@ -160,6 +160,13 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "tmp")
 Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# The upload limit (ANNOTATE_MAX_UPLOAD_BYTES) is enforced as the body streams in, before the
+# default handlers write it to memory or to FILE_UPLOAD_TEMP_DIR.
+FILE_UPLOAD_HANDLERS = [
+    "annotate.uploads.UploadLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # Platform limits and paths.
 ANNOTATE_MAX_UPLOAD_BYTES = env_int("ANNOTATE_MAX_UPLOAD_BYTES", 2 * 1024**3, minimum=1)

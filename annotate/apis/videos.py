@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import FormParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -16,10 +16,11 @@ from annotate.selectors.projects import project_get_for_user
 from annotate.selectors.videos import video_get_for_user, video_list
 from annotate.services.removal import video_delete
 from annotate.services.videos import video_create_from_upload
+from annotate.uploads import UploadParser
 
 
 class VideoListApi(APIView):
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [UploadParser, FormParser]
 
     @extend_schema(responses=VideoSerializer(many=True))
     def get(self, request: Request, project_id: int) -> Response:

@@ -16,6 +16,8 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
@@ -23,7 +25,7 @@ from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
@@ -41,6 +43,7 @@ from annotate.ingest import (
     sample,
 )
 from annotate.models import Frame, Project, Video, VideoStatus
+from annotate.services.queueing import enqueue_on_commit
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +93,28 @@ def import_path_check(path: str | Path) -> Path:
 def _enqueue_ingest(video_id: int) -> None:
     from annotate.tasks import video_ingest_task  # tasks import this module
 
-    transaction.on_commit(lambda: video_ingest_task.delay(video_id))
+    enqueue_on_commit(
+        video_ingest_task,
+        video_id,
+        on_failure=lambda message: _fail_queued(video_id, message),
+        what="the ingest",
+    )
+
+
+def _fail_queued(video_id: int, message: str) -> None:
+    """A queued clip whose ingest could not be sent: failed, and its stored upload removed."""
+    video = Video.objects.filter(pk=video_id, status=VideoStatus.QUEUED).first()
+    if video is None:
+        return
+    failed = Video.objects.filter(pk=video_id, status=VideoStatus.QUEUED).update(
+        status=VideoStatus.FAILED,
+        error=message,
+        source_file="",
+        ingest_finished_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+    if failed and video.source_file:
+        _delete_stored_original(video.source_file)
 
 
 def _safe_upload_name(original: str) -> str:
@@ -119,22 +143,21 @@ def video_create_from_upload(
     # The storage streams the file in chunks (or moves Django's temporary file into place).
     stored = default_storage.save(f"uploads/{uuid.uuid4().hex}/{_safe_upload_name(original)}", uploaded_file)
     try:
-        _check_size(default_storage.size(stored), original)
-        with transaction.atomic():
-            video = Video.objects.create(
-                project=project,
-                name=(name or original)[:255],
-                source=original[:1000],
-                source_file=stored,
-                status=VideoStatus.QUEUED,
-                sample_fps=sample_fps,
-                max_width=max_width,
-                created_by=created_by,
-            )
-            _enqueue_ingest(video.id)
+        video = Video.objects.create(
+            project=project,
+            name=(name or original)[:255],
+            source=original[:1000],
+            source_file=stored,
+            status=VideoStatus.QUEUED,
+            sample_fps=sample_fps,
+            max_width=max_width,
+            created_by=created_by,
+        )
     except BaseException:
         _delete_stored_original(stored)
         raise
+    # From here the row owns the stored file: a failed enqueue marks the row failed and removes it.
+    _enqueue_ingest(video.id)
     return video
 
 
@@ -169,12 +192,34 @@ def video_create_from_path(
 # -- ingest -----------------------------------------------------------------------------------------
 
 
+@dataclass
+class _Attempt:
+    """One run of an ingest, fenced by the ``ingest_started_at`` it wrote when it claimed the row.
+
+    A redelivered task can start a second attempt while the first still runs. The later claim takes
+    the row over; every write after that (progress, frames, ready, failed) applies only while the row
+    is still ``ingesting`` with this attempt's token, so an attempt that lost the row cannot undo
+    the work of the one that holds it, nor of one that already made the clip ready.
+    """
+
+    video_id: int
+    token: datetime
+
+    def owned(self) -> models.QuerySet[Video]:
+        return Video.objects.filter(
+            pk=self.video_id, status=VideoStatus.INGESTING, ingest_started_at=self.token
+        )
+
+
 def video_ingest(*, video_id: int) -> None:
     """Decode the clip of a queued video into Frame rows and images; never raises for bad input.
 
     A row found in ``ingesting`` belongs to an attempt whose worker died (the task is acknowledged
-    only when it ends), so it is started again from scratch. Ready and failed rows are left alone.
+    only when it ends), or to one still running when the message was redelivered: it is claimed and
+    started again from scratch, and the older attempt's writes no longer apply. Ready and failed rows
+    are left alone.
     """
+    token = timezone.now()
     started = Video.objects.filter(
         pk=video_id, status__in=[VideoStatus.QUEUED, VideoStatus.INGESTING]
     ).update(
@@ -182,27 +227,34 @@ def video_ingest(*, video_id: int) -> None:
         error="",
         frames_done=0,
         frames_total=0,
-        ingest_started_at=timezone.now(),
+        ingest_started_at=token,
         ingest_finished_at=None,
         updated_at=timezone.now(),
     )
-    if not started:
+    video = Video.objects.filter(pk=video_id).first() if started else None
+    if video is None:
         log.info("video %s: not queued for ingest (missing, ready or failed); left alone", video_id)
         return
-    video = Video.objects.get(pk=video_id)
-    _delete_frames(video.id)  # from an earlier attempt that did not finish
+    attempt = _Attempt(video_id=video.id, token=token)
+    with transaction.atomic():
+        # Frames from an earlier attempt that did not finish, unless another attempt claimed the row since.
+        if attempt.owned().select_for_update().exists():
+            _delete_frames(video.id)
     began = time.monotonic()
+    concluded = False
     try:
-        frame_count = _decode_and_store(video)
+        frame_count = _decode_and_store(video, attempt)
     except (IngestError, ServiceError) as exc:
-        _fail(video, str(exc))
+        concluded = _fail(attempt, str(exc))
     except Exception as exc:
         log.exception("video %s: ingest crashed", video.id)
-        _fail(video, f"Ingest failed unexpectedly ({exc.__class__.__name__}: {exc}).")
+        concluded = _fail(attempt, f"Ingest failed unexpectedly ({exc.__class__.__name__}: {exc}).")
     else:
+        concluded = True
         log.info("video %s: ready, %d frames in %.1f s", video.id, frame_count, time.monotonic() - began)
     finally:
-        if video.source_file:
+        # The upload is still being read by the attempt that holds the row; it removes it when it ends.
+        if concluded and video.source_file:
             _delete_stored_original(video.source_file)
             Video.objects.filter(pk=video.id).update(source_file="")
 
@@ -227,21 +279,21 @@ def _local_source(video: Video) -> Iterator[Path]:
             yield local
 
 
-def _decode_and_store(video: Video) -> int:
+def _decode_and_store(video: Video, attempt: _Attempt) -> int:
     limits = _limits()
     sampling = Sampling(fps=video.sample_fps, max_width=video.max_width)
     with _local_source(video) as path:
         clip = open_clip(path, limits=limits)
         try:
-            frames = _store_frames(video, clip, sampling, limits)
+            frames = _store_frames(video, clip, sampling, limits, attempt)
         finally:
             clip.close()
     info = clip.info
     width, height = output_size(info.width, info.height, sampling.max_width)
     fps = min(info.fps, sampling.fps) if sampling.fps else info.fps
     with transaction.atomic():
-        Frame.objects.bulk_create(frames, batch_size=500)
-        finished = Video.objects.filter(pk=video.id, status=VideoStatus.INGESTING).update(
+        # The row first: its lock orders this against a competing attempt's claim or finish.
+        finished = attempt.owned().update(
             status=VideoStatus.READY,
             fps=fps,
             width=width,
@@ -254,17 +306,20 @@ def _decode_and_store(video: Video) -> int:
         )
         if not finished:
             raise IngestError("The clip was changed or deleted while it was being ingested.")
+        Frame.objects.bulk_create(frames, batch_size=500)
     return len(frames)
 
 
-def _store_frames(video: Video, clip: Clip, sampling: Sampling, limits: Limits) -> list[Frame]:
+def _store_frames(
+    video: Video, clip: Clip, sampling: Sampling, limits: Limits, attempt: _Attempt
+) -> list[Frame]:
     estimate = estimate_output_frames(clip.info, sampling)
     if estimate > limits.max_frames:
         raise IngestError(
             f"The clip has about {estimate} frames, over the limit of {limits.max_frames} frames "
             "(sample it at a lower fps)."
         )
-    _progress(video.id, 0, estimate)
+    _progress(attempt, 0, estimate)
     frames: list[Frame] = []
     reported = time.monotonic()
     for decoded in sample(clip.frames(), source_fps=clip.info.fps, fps=sampling.fps):
@@ -283,21 +338,24 @@ def _store_frames(video: Video, clip: Clip, sampling: Sampling, limits: Limits) 
             )
         )
         if time.monotonic() - reported >= PROGRESS_INTERVAL_SECONDS:
-            _progress(video.id, len(frames), max(estimate, len(frames)))
+            _progress(attempt, len(frames), max(estimate, len(frames)))
             reported = time.monotonic()
     return frames
 
 
-def _progress(video_id: int, done: int, total: int) -> None:
-    Video.objects.filter(pk=video_id, status=VideoStatus.INGESTING).update(
-        frames_done=done, frames_total=total, updated_at=timezone.now()
-    )
+def _progress(attempt: _Attempt, done: int, total: int) -> None:
+    attempt.owned().update(frames_done=done, frames_total=total, updated_at=timezone.now())
 
 
-def _fail(video: Video, message: str) -> None:
-    log.warning("video %s: ingest failed: %s", video.id, message)
-    _delete_frames(video.id)
-    Video.objects.filter(pk=video.id, status=VideoStatus.INGESTING).update(
+def _fail(attempt: _Attempt, message: str) -> bool:
+    """Mark the clip failed if this attempt still holds it, and remove what the attempt stored.
+
+    Returns whether it did. An attempt that lost the row (to a newer attempt, to a finished ingest,
+    to a deletion) deletes nothing: the frames folder belongs to the attempt that holds the row. Its
+    own images there (stored under names the storage kept apart) go when that attempt fails or when
+    the clip is deleted.
+    """
+    failed = attempt.owned().update(
         status=VideoStatus.FAILED,
         error=message,
         frame_count=0,
@@ -305,6 +363,12 @@ def _fail(video: Video, message: str) -> None:
         ingest_finished_at=timezone.now(),
         updated_at=timezone.now(),
     )
+    if failed:
+        log.warning("video %s: ingest failed: %s", attempt.video_id, message)
+        _delete_frames(attempt.video_id)
+    else:
+        log.warning("video %s: superseded ingest attempt ended: %s", attempt.video_id, message)
+    return bool(failed)
 
 
 def _delete_frames(video_id: int) -> None:

@@ -156,9 +156,9 @@ def test_progress_is_reported_while_frames_are_decoded(project, clip, monkeypatc
     reports: list[tuple[int, int]] = []
     report = videos._progress
 
-    def recording(video_id: int, done: int, total: int) -> None:
-        report(video_id, done, total)
-        row = Video.objects.get(pk=video_id)
+    def recording(attempt, done: int, total: int) -> None:
+        report(attempt, done, total)
+        row = Video.objects.get(pk=attempt.video_id)
         reports.append((row.frames_done, row.frames_total))
 
     monkeypatch.setattr(videos, "PROGRESS_INTERVAL_SECONDS", 0.0)

@@ -276,3 +276,64 @@ def test_a_queued_import_whose_folder_is_no_longer_allowed_fails_at_ingest(proje
     video.refresh_from_db()
     assert video.status == VideoStatus.FAILED
     assert "is outside the folders clips may be imported from" in video.error
+
+
+# -- the broker ---------------------------------------------------------------------------------------
+
+BROKER_ERROR = "Error 111 connecting to 127.0.0.1:6379. Connection refused."
+
+
+@pytest.fixture
+def broker_down(monkeypatch):
+    """Sending the ingest task fails the way Celery fails when Redis is unreachable."""
+    from kombu.exceptions import OperationalError
+
+    from annotate.tasks import video_ingest_task
+
+    def refuse(*args, **kwargs):
+        raise OperationalError(BROKER_ERROR)
+
+    monkeypatch.setattr(video_ingest_task, "delay", refuse)
+
+
+def test_an_upload_whose_ingest_cannot_be_queued_fails_and_keeps_no_upload(
+    project, broker_down, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        video = video_create_from_upload(project=project, uploaded_file=SimpleUploadedFile("a.mp4", b"data"))
+    original = Path(default_storage.path(video.source_file))
+
+    video.refresh_from_db()
+    assert len(callbacks) == 1
+    assert video.status == VideoStatus.FAILED
+    assert video.error == f"Could not queue the ingest: {BROKER_ERROR}; is the broker running?"
+    assert video.source_file == "" and not original.exists() and not original.parent.exists()
+
+
+def test_a_path_import_whose_ingest_cannot_be_queued_fails_with_a_clear_message(
+    project, clip, broker_down, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        video = video_create_from_path(project=project, path=clip.video_path)
+
+    video.refresh_from_db()
+    assert video.status == VideoStatus.FAILED
+    assert "is the broker running?" in video.error
+    assert clip.video_path.exists()  # a server path is read, never removed
+
+
+def test_an_upload_is_kept_for_its_ingest_when_the_task_is_queued(
+    project, monkeypatch, django_capture_on_commit_callbacks
+):
+    from annotate.tasks import video_ingest_task
+
+    sent = []
+    monkeypatch.setattr(video_ingest_task, "delay", sent.append)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        video = video_create_from_upload(project=project, uploaded_file=SimpleUploadedFile("a.mp4", b"data"))
+
+    video.refresh_from_db()
+    assert sent == [video.id]
+    assert video.status == VideoStatus.QUEUED
+    assert default_storage.exists(video.source_file)

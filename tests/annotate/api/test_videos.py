@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.files.uploadhandler import TemporaryFileUploadHandler
 
 from annotate.models import Video, VideoStatus
 from tests.factories import BoxFactory, VideoFactory, make_frames
@@ -88,8 +92,115 @@ def test_an_upload_over_the_size_limit_is_refused_with_a_message(api_client, pro
     settings.ANNOTATE_MAX_UPLOAD_BYTES = 10
     upload = SimpleUploadedFile("big.mp4", bytes(100))
     response = api_client.post(f"/api/projects/{project.id}/videos/", {"file": upload})
-    assert response.status_code == 400
-    assert "limit" in response.json()["detail"]
+    assert response.status_code == 413
+    assert response.json()["detail"] == "The file is larger than the 10 bytes upload limit."
+
+
+@pytest.fixture
+def upload_temp_dir(settings, tmp_path: Path) -> Path:
+    """Uploads go to a temporary file here (not to memory), as a large clip would."""
+    folder = tmp_path / "upload-tmp"
+    folder.mkdir()
+    settings.FILE_UPLOAD_TEMP_DIR = str(folder)
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 100
+    return folder
+
+
+@pytest.fixture
+def temp_files_made(monkeypatch) -> list[Path]:
+    """The temporary upload files Django's handler opened during the request."""
+    made: list[Path] = []
+    new_file = TemporaryFileUploadHandler.new_file
+
+    def recording_new_file(self, *args, **kwargs):
+        new_file(self, *args, **kwargs)
+        made.append(Path(self.file.temporary_file_path()))
+
+    monkeypatch.setattr(TemporaryFileUploadHandler, "new_file", recording_new_file)
+    return made
+
+
+def test_an_upload_over_the_limit_is_stopped_while_it_streams_and_leaves_no_temporary_file(
+    api_client, project, settings, upload_temp_dir, temp_files_made
+):
+    settings.ANNOTATE_MAX_UPLOAD_BYTES = 1000
+    upload = SimpleUploadedFile("big.mp4", bytes(5 * 1024), content_type="video/mp4")
+
+    response = api_client.post(f"/api/projects/{project.id}/videos/", {"file": upload, "name": "big"})
+
+    assert response.status_code == 413, response.content
+    assert response.json()["detail"] == "The file is larger than the 1000 bytes upload limit."
+    assert len(temp_files_made) == 1  # it had started streaming to disk
+    assert not temp_files_made[0].exists()
+    assert list(upload_temp_dir.iterdir()) == []
+    assert not Video.objects.exists()
+    assert not default_storage.exists("uploads")
+
+
+def test_a_request_announcing_a_body_over_the_limit_is_refused_before_it_is_read(
+    api_client, project, settings, upload_temp_dir, temp_files_made
+):
+    settings.ANNOTATE_MAX_UPLOAD_BYTES = 1000
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    upload = SimpleUploadedFile("huge.mp4", bytes(200 * 1024), content_type="video/mp4")
+
+    response = api_client.post(f"/api/projects/{project.id}/videos/", {"file": upload})
+
+    assert response.status_code == 413, response.content
+    assert "larger than the 1000 bytes upload limit" in response.json()["detail"]
+    assert temp_files_made == []  # refused on its Content-Length, before any file was opened
+    assert list(upload_temp_dir.iterdir()) == []
+    assert not Video.objects.exists()
+
+
+def test_the_size_limit_is_stated_in_megabytes(api_client, project, settings, upload_temp_dir):
+    settings.ANNOTATE_MAX_UPLOAD_BYTES = 1024 * 1024
+    upload = SimpleUploadedFile("big.mp4", bytes(1024 * 1024 + 1), content_type="video/mp4")
+
+    response = api_client.post(f"/api/projects/{project.id}/videos/", {"file": upload})
+
+    assert response.status_code == 413
+    assert response.json()["detail"] == "The file is larger than the 1 MB upload limit."
+    assert list(upload_temp_dir.iterdir()) == []
+
+
+def test_an_upload_at_the_limit_streams_to_disk_and_is_accepted(
+    api_client, project, settings, upload_temp_dir
+):
+    settings.ANNOTATE_MAX_UPLOAD_BYTES = 5 * 1024
+    upload = SimpleUploadedFile("fits.mp4", bytes(5 * 1024), content_type="video/mp4")
+
+    response = api_client.post(f"/api/projects/{project.id}/videos/", {"file": upload})
+
+    assert response.status_code == 202, response.content
+    video = Video.objects.get()
+    assert default_storage.size(video.source_file) == 5 * 1024
+    assert list(upload_temp_dir.iterdir()) == []
+
+
+def test_an_upload_whose_ingest_cannot_be_queued_answers_and_ends_failed(
+    api_client, project, monkeypatch, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError
+
+    from annotate.tasks import video_ingest_task
+
+    def refuse(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(video_ingest_task, "delay", refuse)
+    upload = SimpleUploadedFile("a.mp4", bytes(64), content_type="video/mp4")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_client.post(f"/api/projects/{project.id}/videos/", {"file": upload})
+
+    assert response.status_code == 202, response.content
+    video = Video.objects.get()
+    assert video.status == VideoStatus.FAILED
+    assert video.error.startswith("Could not queue the ingest: Error 111")
+    assert video.error.endswith("; is the broker running?")
+    assert video.source_file == ""
+    assert default_storage.listdir("uploads") == ([], [])
 
 
 def test_a_manager_deletes_a_clip_with_its_frame_images(
