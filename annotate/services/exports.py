@@ -38,6 +38,7 @@ from annotate.exchange.rows import (
 )
 from annotate.exchange.sinks import dir_sink, text_file, zip_sink
 from annotate.models import ExportFormat, ExportJob, JobStatus, Project, Video
+from annotate.services.queueing import enqueue_on_commit
 
 log = logging.getLogger(__name__)
 
@@ -205,10 +206,10 @@ def export_file_name(*, project: Project, format: str, options: ExportOptions, j
 # -- the job ---------------------------------------------------------------------------------------
 
 
-def _enqueue(job_id: int) -> None:
-    from annotate.exchange.tasks import export_run_task
-
-    export_run_task.apply_async(args=[job_id], queue="cpu")
+def _fail_queued(job_id: int, message: str) -> None:
+    ExportJob.objects.filter(id=job_id, status=JobStatus.QUEUED).update(
+        status=JobStatus.FAILED, error=message, finished_at=timezone.now(), updated_at=timezone.now()
+    )
 
 
 @transaction.atomic
@@ -224,7 +225,11 @@ def export_job_create(
         options=asdict(clean),
         created_by=created_by,
     )
-    transaction.on_commit(lambda: _enqueue(job.id))
+    from annotate.exchange.tasks import export_run_task
+
+    enqueue_on_commit(
+        export_run_task, job.id, on_failure=lambda message: _fail_queued(job.id, message), what="the export"
+    )
     return job
 
 
