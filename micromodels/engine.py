@@ -15,7 +15,7 @@ from micromodels.errors import Cancelled, EngineError
 from micromodels.frames import check_clip, check_labeled, clip_box
 from micromodels.fusion import FrameNotes, detector_tracks, fuse_frame
 from micromodels.predictor import load_detector, predict_frames
-from micromodels.propagation import Candidate, assign_track_ids, propagate_tracks
+from micromodels.propagation import Candidate, assign_track_ids, link_tracks, propagate_tracks
 from micromodels.suggest import rank_frames, suggest_initial_frames
 from micromodels.trainer import train_detector
 from micromodels.types import (
@@ -94,8 +94,9 @@ def train(
     pseudo: list[LabeledFrame] = []
     if config.pseudo_labels and len(frames) >= 2:
         started = time.monotonic()
-        candidates = propagate_tracks(clip, frames, tracker or TrackerConfig(), should_stop)
-        pseudo = pseudo_labels(clip, assign_track_ids(frames), candidates, config)
+        linked = link_tracks(clip, frames, tracker or TrackerConfig(), should_stop)
+        candidates = propagate_tracks(clip, frames, tracker or TrackerConfig(), should_stop, linked=linked)
+        pseudo = pseudo_labels(clip, linked.frames, candidates, config)
         log.info("%d pseudo-labeled frames in %.1fs", len(pseudo), time.monotonic() - started)
     if should_stop is not None and should_stop():
         raise Cancelled("training cancelled")
@@ -129,13 +130,19 @@ def prelabel(
     started = time.monotonic()
     config = config or PrelabelConfig()
     check_clip(clip)
-    frames = assign_track_ids(check_labeled(clip, labeled))
+    frames = check_labeled(clip, labeled)
     verify_checkpoint(checkpoint)
     work_dir.mkdir(parents=True, exist_ok=True)
     detections = detect_all(clip, checkpoint, config, should_stop) if use_detector else {}
     if should_stop is not None and should_stop():
         raise Cancelled("pre-labeling cancelled")
-    candidates = propagate_tracks(clip, frames, config.tracker, should_stop) if use_tracker else {}
+    candidates: dict[int, list[Candidate]] = {}
+    if use_tracker:  # boxes come without track ids from the UI: link them by tracking
+        linked = link_tracks(clip, frames, config.tracker, should_stop)
+        frames = linked.frames
+        candidates = propagate_tracks(clip, frames, config.tracker, should_stop, linked=linked)
+    else:
+        frames = assign_track_ids(frames)
     boxes, ranked = fuse_all(len(clip.frames), clip, frames, detections, candidates, config, suggestions)
     return PrelabelResult(boxes=boxes, suggestions=ranked, seconds=time.monotonic() - started)
 

@@ -30,7 +30,10 @@ class Candidate:
 
 def assign_track_ids(labeled: Sequence[LabeledFrame]) -> list[LabeledFrame]:
     """Give every human box a track id: kept when set, else linked to the previous labeled frame's box
-    of the same label with the highest IoU (or nearest centre), else a new id."""
+    of the same label with the highest IoU (or nearest centre), else a new id.
+
+    A cheap heuristic for adjacent frames only (no images needed): labeled frames far apart need
+    ``link_tracks``, which follows each object with the tracker."""
     used = [b.track_id for f in labeled for b in f.boxes if b.track_id is not None]
     next_id = max(used, default=0) + 1
     out: list[LabeledFrame] = []
@@ -52,6 +55,118 @@ def assign_track_ids(labeled: Sequence[LabeledFrame]) -> list[LabeledFrame]:
         previous = tuple(boxes)
         out.append(LabeledFrame(frame.index, previous))
     return out
+
+
+Passes = list[dict[int, TrackedBox]]
+LINK_IOU = 0.3  # a tracker pass's end box must overlap the labeled box this much to carry its id
+MEET_IOU = 0.5  # ...or its forward pass must overlap the backward pass this much on a frame between
+LINK_DISTANCE = 1.0  # ...or, failing any overlap, end this close (centre distance in box sizes)
+DUPLICATE_IOU = 0.5  # a one-sided candidate overlapping a kept one this much is the same object
+
+
+@dataclass(frozen=True)
+class LinkedTracks:
+    """Labeled frames with a track id on every box, and the tracker passes that linked them.
+
+    passes[(a, b)] holds the forward pass from labeled frame a to the next labeled frame b and the
+    backward pass from b to a (as returned by ``propagate``), for reuse by ``propagate_tracks``."""
+
+    frames: list[LabeledFrame]
+    passes: dict[tuple[int, int], tuple[Passes, Passes]]
+
+
+def link_tracks(
+    clip: Clip, labeled: Sequence[LabeledFrame], cfg: TrackerConfig, should_stop: StopCheck | None = None
+) -> LinkedTracks:
+    """Give every human box a track id by tracking, as the labeling UI sends boxes without one.
+
+    Given ids are kept. A box without an id on labeled frame b takes the id of the box on the
+    previous labeled frame a whose forward pass ends on it, or whose box b's backward pass ends on
+    (same label, IoU >= LINK_IOU, best pair first), else, failing any overlap, ends within
+    LINK_DISTANCE box sizes of it; else, when it is the only box of its label left on both frames
+    and neither pass left the image, the two are one object both passes lost. Boxes left unmatched
+    start a new track (an object that ends or appears in the gap)."""
+    frames = sorted(labeled, key=lambda f: f.index)
+    used = [b.track_id for f in frames for b in f.boxes if b.track_id is not None]
+    next_id = max(used, default=0) + 1
+    out: list[LabeledFrame] = []
+    passes: dict[tuple[int, int], tuple[Passes, Passes]] = {}
+    previous: LabeledFrame | None = None
+    for frame in frames:
+        boxes = list(frame.boxes)
+        if previous is not None and any(b.track_id is None for b in boxes):
+            a = previous
+            fwd = propagate(clip, a.boxes, range(a.index, frame.index + 1), cfg, should_stop)
+            bwd = propagate(clip, frame.boxes, range(frame.index, a.index - 1, -1), cfg, should_stop)
+            passes[(a.index, frame.index)] = (fwd, bwd)
+            taken = {b.track_id for b in boxes if b.track_id is not None}
+            overlaps: list[tuple[float, int, int]] = []
+            meets: list[tuple[float, int, int]] = []
+            near: list[tuple[float, int, int]] = []
+            for ka, box_a in enumerate(a.boxes):
+                for kb, box_b in enumerate(boxes):
+                    if box_b.track_id is not None or box_a.label != box_b.label or box_a.track_id in taken:
+                        continue
+                    end_f = fwd[-1].get(ka) if fwd else None
+                    end_b = bwd[-1].get(kb) if bwd else None
+                    ends = [(end_f.box, box_b)] if end_f is not None and not end_f.lost else []
+                    ends += [(end_b.box, box_a)] if end_b is not None and not end_b.lost else []
+                    overlap = sum(iou(e, box) for e, box in ends)
+                    if any(iou(e, box) >= LINK_IOU for e, box in ends):
+                        overlaps.append((-overlap, ka, kb))
+                    meeting = _meeting(fwd, bwd, ka, kb)
+                    if meeting >= MEET_IOU:
+                        meets.append((-meeting, ka, kb))
+                    distance = min((_centre_distance(e, box) for e, box in ends), default=math.inf)
+                    if distance < LINK_DISTANCE:
+                        near.append((distance, ka, kb))
+            # Best overlap first; then, for what is left, passes that meet inside the gap (each lost
+            # the object in a different half); then a pass that ended close by (an object partly
+            # hidden on a labeled frame, where the tracker's box is offset).
+            linked_a: set[int] = set()
+            for _, ka, kb in [*sorted(overlaps), *sorted(meets), *sorted(near)]:
+                tid = a.boxes[ka].track_id
+                if tid is None or ka in linked_a or boxes[kb].track_id is not None or tid in taken:
+                    continue
+                boxes[kb] = replace(boxes[kb], track_id=tid)
+                linked_a.add(ka)
+                taken.add(tid)
+            # Last: the only box of its label left on each side, when neither pass saw it leave the
+            # image, is one object both passes lost (two objects that crossed, say).
+            for label in {box.label for box in boxes if box.track_id is None}:
+                left_a = [
+                    ka
+                    for ka, box in enumerate(a.boxes)
+                    if box.label == label and ka not in linked_a and box.track_id not in taken
+                ]
+                left_b = [kb for kb, box in enumerate(boxes) if box.label == label and box.track_id is None]
+                if (
+                    len(left_a) == len(left_b) == 1
+                    and not _left_image(fwd, left_a[0])
+                    and not _left_image(bwd, left_b[0])
+                ):
+                    boxes[left_b[0]] = replace(boxes[left_b[0]], track_id=a.boxes[left_a[0]].track_id)
+        for k, box in enumerate(boxes):
+            if box.track_id is None:
+                boxes[k] = replace(box, track_id=next_id)
+                next_id += 1
+        previous = LabeledFrame(frame.index, tuple(boxes))
+        out.append(previous)
+    return LinkedTracks(out, passes)
+
+
+def _meeting(fwd: Passes, bwd: Passes, ka: int, kb: int) -> float:
+    """The best IoU of seed ka's forward pass and seed kb's backward pass on one frame between."""
+    best = 0.0
+    for k in range(len(fwd) - 1):
+        tf, tb = fwd[k].get(ka), bwd[len(fwd) - 2 - k].get(kb)
+        if tf is not None and tb is not None and not tf.lost and not tb.lost:
+            best = max(best, iou(tf.box, tb.box))
+    return best
+
+
+def _left_image(passes: Passes, seed: int) -> bool:
+    return any(step.get(seed) is None or step[seed].lost for step in passes)
 
 
 def _centre_distance(a: Box, b: Box) -> float:
@@ -98,11 +213,21 @@ def _reliability(end_iou: float) -> float:
 
 
 def propagate_tracks(
-    clip: Clip, labeled: Sequence[LabeledFrame], cfg: TrackerConfig, should_stop: StopCheck | None = None
+    clip: Clip,
+    labeled: Sequence[LabeledFrame],
+    cfg: TrackerConfig,
+    should_stop: StopCheck | None = None,
+    *,
+    linked: LinkedTracks | None = None,
 ) -> dict[int, list[Candidate]]:
     """Candidates for every unlabeled frame, from tracker passes between consecutive labeled frames
-    (and outward from the first and last one)."""
-    frames = assign_track_ids(labeled)
+    (and outward from the first and last one).
+
+    Boxes without a track id are linked by ``link_tracks`` first; pass its result as ``linked`` (then
+    ``labeled`` is not used) to reuse its tracker passes and to know the ids it gave."""
+    if linked is None:
+        linked = link_tracks(clip, labeled, cfg, should_stop)
+    frames = linked.frames
     n = len(clip.frames)
     out: dict[int, list[Candidate]] = {i: [] for i in range(n)}
     for f in frames:
@@ -120,8 +245,10 @@ def propagate_tracks(
     for a, b in pairwise(frames):
         if b.index - a.index < 2:
             continue
-        fwd = propagate(clip, a.boxes, range(a.index, b.index + 1), cfg, should_stop)
-        bwd = propagate(clip, b.boxes, range(b.index, a.index - 1, -1), cfg, should_stop)
+        fwd, bwd = linked.passes.get((a.index, b.index)) or (
+            propagate(clip, a.boxes, range(a.index, b.index + 1), cfg, should_stop),
+            propagate(clip, b.boxes, range(b.index, a.index - 1, -1), cfg, should_stop),
+        )
         a_ids = {box.track_id or 0: k for k, box in enumerate(a.boxes)}
         b_ids = {box.track_id or 0: k for k, box in enumerate(b.boxes)}
         gap = b.index - a.index
@@ -162,7 +289,22 @@ def propagate_tracks(
                 behind = bwd[k].get(kb)
                 if behind is not None and not behind.lost:
                     out[b.index - k - 1].append(_one_sided(b.boxes[kb], behind, k + 1))
-    return out
+    return {i: _drop_duplicates(cands) for i, cands in out.items()}
+
+
+def _drop_duplicates(cands: list[Candidate]) -> list[Candidate]:
+    """Drop a one-sided candidate on the same object as a two-sided one (or a nearer one-sided one):
+    a track that ends in a gap and one that starts there may both follow an object the linking missed."""
+    if len(cands) < 2 or all(c.two_sided for c in cands):
+        return cands
+    kept = [c for c in cands if c.two_sided]
+    for c in sorted((c for c in cands if not c.two_sided), key=lambda c: (c.anchor_distance, -c.confidence)):
+        box = c.options[0][0]
+        if not any(
+            k.options[0][0].label == box.label and iou(k.options[0][0], box) > DUPLICATE_IOU for k in kept
+        ):
+            kept.append(c)
+    return [c for c in cands if any(c is k for k in kept)]
 
 
 def _one_sided(seed: Box, t: TrackedBox, distance: int) -> Candidate:

@@ -2,12 +2,15 @@
 
     python -m micromodels.replay --frames DIR --truth FILE --format otb|vot|mot|json \\
         [--generations 3] [--per-generation 5] [--work DIR] [--time-budget S] [--epochs N] [--imgsz PX]
-        [--pseudo-labels] [--first suggested|even] [--json OUT]
+        [--pseudo-labels] [--first suggested|even] [--keep-track-ids] [--json OUT]
 
 Per generation it prints, on the frames nobody labeled: recall and precision at IoU 0.5, label
 efficiency, human actions still needed (add/fix/delete), and seconds for training and pre-labeling;
 and the same figures for the interpolation, tracker-only and detector-only baselines computed from the
 same labeled frames (the detector-only baseline uses this generation's detector).
+
+The oracle's boxes come without track ids, as the labeling UI sends them, so the engine links them
+itself; --keep-track-ids passes the truth's ids instead.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from micromodels.config import PrelabelConfig, TrainConfig
 from micromodels.engine import detect_all, fuse_all, suggest_initial, train
 from micromodels.frames import check_labeled
 from micromodels.metrics import Score, calibration_error, score_clip
-from micromodels.propagation import assign_track_ids, interpolate, propagate_tracks
+from micromodels.propagation import interpolate, link_tracks, propagate_tracks
 from micromodels.truth import load_frames, read_truth
 from micromodels.types import Box, LabeledFrame
 
@@ -68,8 +71,17 @@ def run(args: argparse.Namespace) -> list[dict[str, object]]:
         next_frames = [s.frame_index for s in suggest_initial(clip, args.per_generation)]
     for generation in range(1, args.generations + 1):
         for index in next_frames:
-            labeled[index] = LabeledFrame(index, truth[index])  # the oracle labels the suggested frames
-        frames = assign_track_ids(check_labeled(clip, list(labeled.values())))
+            # The oracle labels the suggested frames; like the labeling UI, without track ids.
+            boxes = (
+                truth[index]
+                if args.keep_track_ids
+                else tuple(replace(b, track_id=None) for b in truth[index])
+            )
+            labeled[index] = LabeledFrame(index, boxes)
+        t0 = time.monotonic()
+        linked = link_tracks(clip, check_labeled(clip, list(labeled.values())), pre_cfg.tracker)
+        frames = linked.frames
+        link_s = time.monotonic() - t0
         others = [i for i in range(len(clip.frames)) if i not in labeled]
         gen_dir = work / f"gen{generation}"
         t0 = time.monotonic()
@@ -79,8 +91,8 @@ def run(args: argparse.Namespace) -> list[dict[str, object]]:
         detections = detect_all(clip, result.checkpoint, pre_cfg)
         detect_s = time.monotonic() - t0
         t0 = time.monotonic()
-        candidates = propagate_tracks(clip, frames, pre_cfg.tracker)
-        track_s = time.monotonic() - t0
+        candidates = propagate_tracks(clip, frames, pre_cfg.tracker, linked=linked)
+        track_s = time.monotonic() - t0 + link_s
         t0 = time.monotonic()
         fused, suggestions = fuse_all(
             len(clip.frames), clip, frames, detections, candidates, pre_cfg, args.per_generation
@@ -170,6 +182,11 @@ def main(argv: list[str] | None = None) -> None:
         choices=("suggested", "even"),
         default="suggested",
         help="how generation 1's frames are chosen",
+    )
+    parser.add_argument(
+        "--keep-track-ids",
+        action="store_true",
+        help="keep the truth's track ids in the oracle's labels (stripped by default: the UI sends none)",
     )
     parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
     args = parser.parse_args(argv)
