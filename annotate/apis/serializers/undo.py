@@ -6,6 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from annotate.apis.serializers.boxes import BoxUpdateSerializer
 from annotate.models import ReviewState
 
 PREDICTION_STATES = [ReviewState.PENDING, ReviewState.ACCEPTED, ReviewState.EDITED]
@@ -31,16 +32,11 @@ class BoxUndoCreateSerializer(serializers.Serializer):
     version = serializers.IntegerField(min_value=1)
 
 
-class BoxUndoEditSerializer(serializers.Serializer):
-    """The fields as they were before the edit, and the review state the prediction had."""
+class BoxUndoEditSerializer(BoxUpdateSerializer):
+    """The fields of an edit as they were before it, and the review state the prediction had. An
+    undo is no action of its own, so it carries no measured seconds."""
 
-    version = serializers.IntegerField(min_value=1)
-    x = serializers.FloatField(min_value=0, required=False)
-    y = serializers.FloatField(min_value=0, required=False)
-    w = serializers.FloatField(required=False)
-    h = serializers.FloatField(required=False)
-    label_class = serializers.IntegerField(source="label_class_id", required=False)
-    track = serializers.IntegerField(source="track_id", required=False, allow_null=True)
+    seconds = None  # type: ignore[assignment]  # DRF removes an inherited field set to None
     review_state = serializers.ChoiceField(choices=PREDICTION_STATES, required=False)
 
 
