@@ -13,8 +13,8 @@ from annotate.apis.serializers.boxes import BoxConflictSerializer, BoxSerializer
 from annotate.apis.serializers.undo import (
     AcceptAllUndoSerializer,
     BoxRestoreSerializer,
-    BoxUndoCreateSerializer,
     BoxUndoEditSerializer,
+    BoxVersionSerializer,
 )
 from annotate.permissions import request_user
 from annotate.selectors.boxes import box_get_for_user
@@ -43,10 +43,10 @@ class BoxRestoreApi(APIView):
 
 
 class BoxUndoCreateApi(APIView):
-    @extend_schema(request=BoxUndoCreateSerializer, responses={204: None, 409: CONFLICT})
+    @extend_schema(request=BoxVersionSerializer, responses={204: None, 409: CONFLICT})
     def post(self, request: Request, box_id: int) -> Response:
         """Undo drawing a box: it is deleted and its ``add`` event removed."""
-        data = BoxUndoCreateSerializer(data=request.data)
+        data = BoxVersionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         box = box_get_for_user(user=request_user(request), box_id=box_id)
         box_undo_create(box_id=box.id, user=request_user(request), **data.validated_data)
@@ -65,10 +65,10 @@ class BoxUndoEditApi(APIView):
 
 
 class BoxUnacceptApi(APIView):
-    @extend_schema(request=BoxUndoCreateSerializer, responses={200: BoxSerializer, 409: CONFLICT})
+    @extend_schema(request=BoxVersionSerializer, responses={200: BoxSerializer, 409: CONFLICT})
     def post(self, request: Request, box_id: int) -> Response:
         """Undo accepting a prediction: pending again, the ``accept`` event removed."""
-        data = BoxUndoCreateSerializer(data=request.data)
+        data = BoxVersionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         box = box_get_for_user(user=request_user(request), box_id=box_id)
         return Response(

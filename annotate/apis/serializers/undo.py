@@ -28,7 +28,9 @@ class BoxRestoreSerializer(serializers.Serializer):
     review_state = serializers.ChoiceField(choices=PREDICTION_STATES, required=False)
 
 
-class BoxUndoCreateSerializer(serializers.Serializer):
+class BoxVersionSerializer(serializers.Serializer):
+    """The version of the box the client holds: all that undoing a drawing or an accept needs."""
+
     version = serializers.IntegerField(min_value=1)
 
 
