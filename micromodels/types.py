@@ -80,6 +80,8 @@ class TrainResult:
     metrics: dict[str, float]
     loss_history: list[dict[str, float]] = field(default_factory=list)
     trained_frames: tuple[int, ...] = ()
+    # Which model ran and from what, in words a manager reads (e.g. "YOLO11n from scratch").
+    model: str = "yolo11n"
 
 
 @dataclass(frozen=True)
@@ -96,3 +98,6 @@ class PrelabelResult:
     boxes: dict[int, tuple[Box, ...]]  # frame index -> fused boxes (only unlabeled frames)
     suggestions: tuple[FrameSuggestion, ...]
     seconds: float
+    # What the detector alone found on the same frames (before fusion with the tracker), so the
+    # platform can score the model by itself against what people then did.
+    detector_boxes: dict[int, tuple[Box, ...]] = field(default_factory=dict)
