@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotate.errors import ServiceError
+from annotate.exchange.rows import FrameSet
 from annotate.exchange.selectors import export_job_get_for_user, export_job_list
 from annotate.models import ExportFormat, ExportJob, JobStatus
 from annotate.permissions import request_user, require_manager
@@ -31,7 +32,15 @@ class ExportCreateSerializer(serializers.Serializer):
     video = serializers.IntegerField(required=False, allow_null=True)
     include_predictions = serializers.BooleanField(required=False, default=False)
     min_score = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=1)
-    reviewed_only = serializers.BooleanField(required=False, default=False)
+    frames = serializers.ChoiceField(
+        choices=FrameSet.CHOICES,
+        required=False,
+        help_text="reviewed (frames people finished; the default), labeled (also frames with a box that "
+        "leaves), all (unlabeled frames become negatives)",
+    )
+    reviewed_only = serializers.BooleanField(
+        required=False, help_text="older spelling: true = reviewed, false = all"
+    )
     with_images = serializers.BooleanField(required=False, default=False)
     split = serializers.ChoiceField(choices=["clip", "frame"], required=False, default="clip")
     val_fraction = serializers.FloatField(required=False, default=0.2, min_value=0, max_value=0.99)

@@ -12,11 +12,23 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import NamedTuple
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from annotate.models import Box, Frame, LabelClass, ReviewState, Video, VideoStatus
 
 CHUNK = 2000
+
+
+class FrameSet:
+    """Which frames an export writes. Every written frame is a claim that its boxes are all the
+    objects on it (a frame without boxes is a negative), so the default is the frames people finished.
+    """
+
+    REVIEWED = "reviewed"  # frames people finished (Frame.reviewed_at); the default
+    LABELED = "labeled"  # finished frames plus any frame with at least one box that leaves
+    ALL = "all"  # every frame; unlabeled ones become negatives
+
+    CHOICES = (REVIEWED, LABELED, ALL)
 
 
 @dataclass(frozen=True)
@@ -24,13 +36,13 @@ class ExportFilter:
     """Which boxes leave. By default human boxes and reviewed predictions (review_state != pending).
 
     ``min_score`` drops pending predictions scoring below it; boxes a person made or vouched for
-    always pass. ``reviewed_only`` keeps only frames somebody marked reviewed.
+    always pass. ``frames`` picks the frames written (see FrameSet).
     """
 
     video_id: int | None = None
     include_predictions: bool = False
     min_score: float | None = None
-    reviewed_only: bool = False
+    frames: str = FrameSet.REVIEWED
 
 
 class FrameRow(NamedTuple):
@@ -73,23 +85,34 @@ def export_videos(*, project_id: int, flt: ExportFilter) -> QuerySet[Video]:
     return videos.order_by("id")
 
 
-def export_frames(*, project_id: int, flt: ExportFilter) -> QuerySet[Frame]:
+def _clip_frames(*, project_id: int, flt: ExportFilter) -> QuerySet[Frame]:
     frames = Frame.objects.filter(video__project_id=project_id, video__status=VideoStatus.READY)
     if flt.video_id is not None:
         frames = frames.filter(video_id=flt.video_id)
-    if flt.reviewed_only:
+    return frames
+
+
+def _passing(boxes: QuerySet[Box], flt: ExportFilter) -> QuerySet[Box]:
+    pending = Q(review_state=ReviewState.PENDING)
+    if not flt.include_predictions:
+        return boxes.exclude(pending)
+    if flt.min_score is not None:
+        return boxes.exclude(pending & (Q(score__lt=flt.min_score) | Q(score__isnull=True)))
+    return boxes
+
+
+def export_frames(*, project_id: int, flt: ExportFilter) -> QuerySet[Frame]:
+    frames = _clip_frames(project_id=project_id, flt=flt)
+    if flt.frames == FrameSet.REVIEWED:
         frames = frames.filter(reviewed_at__isnull=False)
+    elif flt.frames == FrameSet.LABELED:
+        leaving = _passing(Box.objects.filter(frame_id=OuterRef("pk")), flt)
+        frames = frames.filter(Q(reviewed_at__isnull=False) | Q(Exists(leaving)))
     return frames
 
 
 def export_boxes(*, project_id: int, flt: ExportFilter) -> QuerySet[Box]:
-    boxes = Box.objects.filter(frame__in=export_frames(project_id=project_id, flt=flt))
-    pending = Q(review_state=ReviewState.PENDING)
-    if not flt.include_predictions:
-        boxes = boxes.exclude(pending)
-    elif flt.min_score is not None:
-        boxes = boxes.exclude(pending & (Q(score__lt=flt.min_score) | Q(score__isnull=True)))
-    return boxes
+    return _passing(Box.objects.filter(frame__in=export_frames(project_id=project_id, flt=flt)), flt)
 
 
 def export_classes(*, project_id: int) -> list[tuple[int, str]]:

@@ -29,6 +29,7 @@ from annotate.errors import ConflictError, ServiceError
 from annotate.exchange import coco, mot, yolo
 from annotate.exchange.rows import (
     ExportFilter,
+    FrameSet,
     export_boxes,
     export_classes,
     export_clips,
@@ -55,7 +56,7 @@ class ExportOptions:
     video: int | None = None
     include_predictions: bool = False
     min_score: float | None = None
-    reviewed_only: bool = False
+    frames: str = FrameSet.REVIEWED  # see FrameSet: finished frames unless asked otherwise
     with_images: bool = False  # COCO: the pictures beside the JSON, in one zip
     split: str = "clip"  # YOLO: "clip" or "frame"
     val_fraction: float = 0.2
@@ -68,7 +69,7 @@ class ExportOptions:
             video_id=self.video,
             include_predictions=self.include_predictions,
             min_score=self.min_score,
-            reviewed_only=self.reviewed_only,
+            frames=self.frames,
         )
 
     @property
@@ -91,6 +92,7 @@ def export_options_clean(*, project: Project, format: str, options: dict[str, An
     """Checked options (unknown keys, ranges, the clip belongs to the project)."""
     if format not in ExportFormat.values:
         raise ServiceError(f"Format must be one of: {', '.join(ExportFormat.values)}.", field="format")
+    options = _legacy_reviewed_only(options)
     known = set(ExportOptions.__dataclass_fields__)
     unknown = set(options) - known
     if unknown:
@@ -103,6 +105,8 @@ def export_options_clean(*, project: Project, format: str, options: dict[str, An
         raise ServiceError("No such video in this project.", field="video")
     if clean.min_score is not None and not (math.isfinite(clean.min_score) and 0 <= clean.min_score <= 1):
         raise ServiceError("min_score must be between 0 and 1.", field="min_score")
+    if clean.frames not in FrameSet.CHOICES:
+        raise ServiceError(f"frames must be one of: {', '.join(FrameSet.CHOICES)}.", field="frames")
     if clean.split not in yolo.SPLIT_BY:
         raise ServiceError("split must be 'clip' or 'frame'.", field="split")
     for name in ("val_fraction", "test_fraction"):
@@ -114,11 +118,23 @@ def export_options_clean(*, project: Project, format: str, options: dict[str, An
     return clean
 
 
+def _legacy_reviewed_only(options: dict[str, Any]) -> dict[str, Any]:
+    """``reviewed_only`` (before ``frames`` existed) still means what it meant: true = finished frames,
+    false = every frame. Jobs stored with it keep running; ``frames`` wins when both are given."""
+    if "reviewed_only" not in options:
+        return options
+    rest = {k: v for k, v in options.items() if k != "reviewed_only"}
+    if not isinstance(options["reviewed_only"], bool):
+        raise ServiceError("reviewed_only must be true or false.", field="reviewed_only")
+    rest.setdefault("frames", FrameSet.REVIEWED if options["reviewed_only"] else FrameSet.ALL)
+    return rest
+
+
 _TYPES: dict[str, type] = {
     "video": int,
     "include_predictions": bool,
     "min_score": float,
-    "reviewed_only": bool,
+    "frames": str,
     "with_images": bool,
     "split": str,
     "val_fraction": float,
@@ -188,9 +204,31 @@ def export_write(
     elif format == ExportFormat.MOT:
         with _sink(target, as_zip) as sink:
             images, boxes = mot.write_mot(sink, progress=report, **common)
+            _write_mot_frames(sink, project=project, options=options, clips=clips, report=report, done=boxes)
     else:
         raise ServiceError(f"Unknown format {format!r}.", field="format")
     return ExportResult(path=target, format=format, images=images, boxes=boxes)
+
+
+def _write_mot_frames(
+    sink: Any, *, project: Project, options: ExportOptions, clips: dict[int, Any], report: Progress, done: int
+) -> None:
+    """MOT evaluators read every frame up to seqLength as labeled; ``gt/frames.txt`` lists the frames
+    this export vouches for (1-based, as in gt.txt), and ``img1/`` holds their pictures on request."""
+    written: dict[int, list[int]] = {clip_id: [] for clip_id in clips}
+    for copied, frame in enumerate(iter_frames(project_id=project.id, flt=options.filter), 1):
+        written[frame.video_id].append(frame.frame_index + 1)
+        if options.with_images:
+            suffix = Path(frame.image).suffix.lower() or ".jpg"
+            sink.copy_media(
+                f"{mot.clip_folder(clips[frame.video_id])}/img1/{frame.frame_index + 1:06d}{suffix}",
+                frame.image,
+            )
+            if copied % IMAGE_CHUNK == 0:
+                report(done)  # a cancel check
+    for clip_id, numbers in written.items():
+        text = "".join(f"{n}\n" for n in numbers)
+        sink.write_bytes(f"{mot.clip_folder(clips[clip_id])}/gt/frames.txt", text.encode())
 
 
 def _sink(target: Path, as_zip: bool) -> Any:

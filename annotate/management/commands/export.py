@@ -1,5 +1,5 @@
 """export PROJECT_ID --format coco|yolo|mot --out PATH [--video ID] [--include-predictions]
-[--min-score S] [--reviewed-only] [--with-images] [--split clip|frame] [--val F] [--test F] [--seed N]
+[--min-score S] [--frames reviewed|labeled|all] [--with-images] [--split clip|frame] [--val F] [--test F] [--seed N]
 -> {"path": ..., "format": ..., "images": N, "boxes": N}
 
 Runs the export in this process with the same writer as the background job. ``--out`` ending in
@@ -14,6 +14,7 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 
 from annotate.management.jsoncommand import JsonCommand
+from annotate.exchange.rows import FrameSet
 from annotate.models import ExportFormat, Project
 from annotate.services.exports import export_options_clean, export_write
 
@@ -28,8 +29,23 @@ class Command(JsonCommand):
         parser.add_argument("--video", type=int, help="export only this clip")
         parser.add_argument("--include-predictions", action="store_true", help="also unreviewed predictions")
         parser.add_argument("--min-score", type=float, help="drop unreviewed predictions scoring below this")
-        parser.add_argument("--reviewed-only", action="store_true", help="only frames marked reviewed")
-        parser.add_argument("--with-images", action="store_true", help="COCO: ship the frame pictures too")
+        parser.add_argument(
+            "--frames",
+            choices=FrameSet.CHOICES,
+            default=FrameSet.REVIEWED,
+            help="frames written: reviewed (finished by people, the default), labeled (also frames with a "
+            "box that leaves), all (unlabeled frames become negatives)",
+        )
+        parser.add_argument(
+            "--reviewed-only",
+            action="store_const",
+            const=FrameSet.REVIEWED,
+            dest="frames",
+            help="same as the default",
+        )
+        parser.add_argument(
+            "--with-images", action="store_true", help="COCO/MOT: ship the frame pictures too"
+        )
         parser.add_argument("--split", choices=["clip", "frame"], default="clip", help="YOLO: split unit")
         parser.add_argument("--val", type=float, default=0.2, help="YOLO: fraction for val")
         parser.add_argument("--test", type=float, default=0.0, help="YOLO: fraction for test")
@@ -49,7 +65,7 @@ class Command(JsonCommand):
                 "video": options["video"],
                 "include_predictions": options["include_predictions"],
                 "min_score": options["min_score"],
-                "reviewed_only": options["reviewed_only"],
+                "frames": options["frames"],
                 "with_images": options["with_images"],
                 "split": options["split"],
                 "val_fraction": options["val"],

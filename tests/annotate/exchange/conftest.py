@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
@@ -84,6 +85,8 @@ def label_human_truth(video: Video, truth: ClipTruth) -> None:
                 )
             )
     Box.objects.bulk_create(boxes)
+    # Every object on every frame is boxed: people finished these frames (what exports write by default).
+    Frame.objects.filter(video=video).update(reviewed_at=timezone.now())
 
 
 def add_prediction(

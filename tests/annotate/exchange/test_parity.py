@@ -7,9 +7,9 @@ import zipfile
 
 import pytest
 
-from annotate.exchange.rows import ExportFilter, export_boxes
+from annotate.exchange.rows import export_boxes
 from annotate.models import ExportFormat, Frame, LabelClass, ReviewState
-from annotate.services.exports import ExportOptions, export_write
+from annotate.services.exports import export_options_clean, export_write
 from tests.annotate.exchange.conftest import add_prediction
 
 pytestmark = pytest.mark.django_db
@@ -29,11 +29,13 @@ def _boxes_in(path, format: str) -> int:
 @pytest.mark.parametrize(
     ("options", "expected"),
     [
-        ({}, 12 + 2),  # human boxes + accepted and edited predictions
-        ({"include_predictions": True}, 12 + 2 + 3),
-        ({"include_predictions": True, "min_score": 0.5}, 12 + 2 + 1),
-        ({"reviewed_only": True}, 2 + 2 + 2),  # frame 1 of each clip
-        ({"video": "first"}, 6 + 2),
+        ({"frames": "all"}, 12 + 2),  # human boxes + accepted and edited predictions
+        ({"frames": "all", "include_predictions": True}, 12 + 2 + 3),
+        ({"frames": "all", "include_predictions": True, "min_score": 0.5}, 12 + 2 + 1),
+        ({}, 2 + 2 + 2),  # the default: finished frames only (frame 1 of each clip)
+        ({"reviewed_only": True}, 2 + 2 + 2),  # the older spelling of the default
+        ({"frames": "labeled", "include_predictions": True, "min_score": 0.5}, 12 + 2 + 1),
+        ({"frames": "all", "video": "first"}, 6 + 2),
     ],
 )
 def test_export_box_count_equals_the_database_count(project, make_video, tmp_path, options, expected):
@@ -46,21 +48,21 @@ def test_export_box_count_equals_the_database_count(project, make_video, tmp_pat
     add_prediction(frame, square, score=0.8)
     add_prediction(frame, square, score=0.3)
     add_prediction(Frame.objects.get(video=second, index=2), square, score=0.1)
-    Frame.objects.filter(index=1).update(reviewed_at="2024-01-01T00:00:00Z")
+    Frame.objects.exclude(index=1).update(reviewed_at=None)
     if options.get("video") == "first":
         options = dict(options, video=first.id)
 
-    flt = ExportFilter(
-        video_id=options.get("video"),
-        include_predictions=options.get("include_predictions", False),
-        min_score=options.get("min_score"),
-        reviewed_only=options.get("reviewed_only", False),
-    )
+    flt = export_options_clean(project=project, format="coco", options=options).filter
     database = export_boxes(project_id=project.id, flt=flt).count()
     assert database == expected
     for format in ExportFormat.values:
         target = tmp_path / (f"{format}.json" if format == "coco" else f"{format}.zip")
-        result = export_write(project=project, format=format, options=ExportOptions(**options), target=target)
+        result = export_write(
+            project=project,
+            format=format,
+            options=export_options_clean(project=project, format=format, options=options),
+            target=target,
+        )
         assert result.boxes == database == _boxes_in(target, format), format
 
 
