@@ -1,5 +1,6 @@
 """export PROJECT_ID --format coco|yolo|mot --out PATH [--video ID] [--include-predictions]
-[--min-score S] [--frames reviewed|labeled|all] [--with-images] [--split clip|frame] [--val F] [--test F] [--seed N]
+[--min-score S] [--frames reviewed|labeled|all] [--with-images] [--split clip|frame]
+[--val F] [--test F] [--seed N]
 -> {"path": ..., "format": ..., "images": N, "boxes": N}
 
 Runs the export in this process with the same writer as the background job. ``--out`` ending in
@@ -13,8 +14,8 @@ from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
-from annotate.management.jsoncommand import JsonCommand
 from annotate.exchange.rows import FrameSet
+from annotate.management.jsoncommand import JsonCommand
 from annotate.models import ExportFormat, Project
 from annotate.services.exports import export_options_clean, export_write
 

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from django.utils import timezone
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.utils import timezone
 
 from annotate.models import Box, BoxSource, Frame, LabelClass, Project, ReviewState, Track, Video, VideoStatus
 from fixtures.make_clips import ClipTruth, make_clip
