@@ -36,6 +36,10 @@ class Project(TimeStamped):
     base_weights = models.CharField(max_length=500, blank=True)
     auto_train = models.BooleanField(default=True)
     auto_train_after_frames = models.PositiveIntegerField(default=5)
+    # Ignore any base weights and train every clip's first generation from scratch.
+    train_from_scratch = models.BooleanField(default=False)
+    # Seconds one generation may train; null means the platform default (ANNOTATE_TRAIN_TIME_BUDGET).
+    train_time_budget = models.PositiveIntegerField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -67,8 +71,12 @@ class LabelClass(TimeStamped):
 
 
 class Role(models.TextChoices):
-    MANAGER = "manager"
-    ANNOTATOR = "annotator"
+    """CVAT-like roles, each allowed everything the ones below it are (see annotate.permissions)."""
+
+    OWNER = "owner"  # everything, including deleting the project and naming other owners
+    MANAGER = "manager"  # settings, classes, members (not owners), clips, exports
+    ANNOTATOR = "annotator"  # label: boxes, tracks, accepting, training the clip's model
+    VIEWER = "viewer"  # read only
 
 
 class Membership(TimeStamped):
@@ -219,6 +227,15 @@ class Generation(TimeStamped):
     eta_seconds = models.FloatField(null=True, blank=True)
     # "from scratch" or the path of the weights training started from.
     base_weights = models.CharField(max_length=500, blank=True)
+    base_weights_sha256 = models.CharField(max_length=64, blank=True)
+    model = models.CharField(max_length=200, blank=True)  # which model ran and from what, in words
+    # What the engine proposed, kept so the live figures can score it after people changed the boxes:
+    # {"<frame index>": [[x, y, w, h, class index], ...]} for the fused pre-labels and the detector alone.
+    proposed_boxes = models.JSONField(default=dict)
+    detector_boxes = models.JSONField(default=dict)
+    # Recall/precision at IoU 0.5 on the frames people corrected after this generation (see
+    # annotate.selectors.live_figures); refreshed when the dashboard reads it.
+    live_figures = models.JSONField(default=dict)
     trained_frames = models.JSONField(default=list)  # frame indices with human boxes it trained on
     metrics = models.JSONField(default=dict)
     loss_history = models.JSONField(default=list)  # [{"epoch": 1, "box": .., "cls": .., "dfl": ..}, ...]

@@ -17,7 +17,7 @@ from annotate.apis.serializers.boxes import (
     BoxSerializer,
     BoxUpdateSerializer,
 )
-from annotate.permissions import request_user
+from annotate.permissions import request_user, require_annotator
 from annotate.selectors.boxes import box_get_for_user, box_list
 from annotate.selectors.videos import video_for_user
 from annotate.services.boxes import box_create, box_delete, box_update
@@ -37,6 +37,7 @@ class BoxListApi(APIView):
     @extend_schema(request=BoxCreateSerializer, responses={201: BoxSerializer})
     def post(self, request: Request, video_id: int) -> Response:
         video = video_for_user(user=request_user(request), video_id=video_id)
+        require_annotator(video, user=request_user(request), action="draw boxes")
         data = BoxCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         box = box_create(video=video, **data.validated_data, user=request_user(request))
@@ -50,12 +51,13 @@ class BoxDetailApi(APIView):
 
     @extend_schema(request=BoxUpdateSerializer, responses={200: BoxSerializer, 409: CONFLICT})
     def patch(self, request: Request, box_id: int) -> Response:
+        box = box_get_for_user(user=request_user(request), box_id=box_id)
+        require_annotator(box, user=request_user(request), action="edit boxes")
         data = BoxUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         changes = dict(data.validated_data)
         version = changes.pop("version")
         seconds = changes.pop("seconds", None)
-        box = box_get_for_user(user=request_user(request), box_id=box_id)
         updated = box_update(
             box_id=box.id, version=version, user=request_user(request), seconds=seconds, **changes
         )
@@ -69,9 +71,10 @@ class BoxDetailApi(APIView):
         responses={204: None, 409: CONFLICT},
     )
     def delete(self, request: Request, box_id: int) -> Response:
+        box = box_get_for_user(user=request_user(request), box_id=box_id)
+        require_annotator(box, user=request_user(request), action="delete boxes")
         query = BoxDeleteSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        box = box_get_for_user(user=request_user(request), box_id=box_id)
         box_delete(
             box_id=box.id,
             version=query.validated_data.get("version"),

@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from annotate.apis.loop_serializers import AcceptAllResultSerializer, AcceptAllSerializer, AcceptSerializer
 from annotate.apis.serializers.boxes import BoxConflictSerializer, BoxSerializer
-from annotate.permissions import request_user
+from annotate.permissions import request_user, require_annotator
 from annotate.selectors.boxes import box_get_for_user
 from annotate.selectors.videos import video_for_user
 from annotate.services.corrections import box_accept, frame_accept_all
@@ -26,9 +26,10 @@ class BoxAcceptApi(APIView):
     )
     def post(self, request: Request, box_id: int) -> Response:
         """Keep a pending prediction unchanged (review state ``accepted``; the frame counts as touched)."""
+        box = box_get_for_user(user=request_user(request), box_id=box_id)
+        require_annotator(box, user=request_user(request), action="accept predictions")
         data = AcceptSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        box = box_get_for_user(user=request_user(request), box_id=box_id)
         accepted = box_accept(box_id=box.id, user=request_user(request), **data.validated_data)
         return Response(BoxSerializer(accepted).data)
 
@@ -37,10 +38,11 @@ class FrameAcceptAllApi(APIView):
     @extend_schema(request=AcceptAllSerializer, responses=AcceptAllResultSerializer)
     def post(self, request: Request, video_id: int, index: int) -> Response:
         """Accept every pending prediction on the frame as one action and mark the frame reviewed."""
-        data = AcceptAllSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
         user = request_user(request)
         video = video_for_user(user=user, video_id=video_id)
+        require_annotator(video, user=user, action="accept predictions")
+        data = AcceptAllSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
         result = frame_accept_all(video=video, frame_index=index, user=user, **data.validated_data)
         body = {"frame_index": index, "accepted": len(result.boxes), "event": result.event_id}
         return Response({**body, "boxes": BoxSerializer(result.boxes, many=True).data})

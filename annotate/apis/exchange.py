@@ -20,7 +20,7 @@ from annotate.errors import ServiceError
 from annotate.exchange.rows import FrameSet
 from annotate.exchange.selectors import export_job_get_for_user, export_job_list
 from annotate.models import ExportFormat, ExportJob, JobStatus
-from annotate.permissions import request_user, require_manager
+from annotate.permissions import request_user, require_annotator, require_manager
 from annotate.selectors.projects import project_get_for_user
 from annotate.selectors.videos import video_get_for_user
 from annotate.services.exports import export_job_cancel, export_job_create, export_job_path
@@ -94,6 +94,7 @@ class ExportListApi(APIView):
     @extend_schema(responses=ExportJobSerializer(many=True))
     def get(self, request: Request, project_id: int) -> Response:
         project = project_get_for_user(user=request_user(request), project_id=project_id)
+        require_manager(project, action="see exports")
         jobs = export_job_list(project=project)[:100]
         return Response(ExportJobSerializer(jobs, many=True, context={"request": request}).data)
 
@@ -101,6 +102,7 @@ class ExportListApi(APIView):
     def post(self, request: Request, project_id: int) -> Response:
         """Start an export; poll the job (``status``, ``items_done``/``items_total``), then download."""
         project = project_get_for_user(user=request_user(request), project_id=project_id)
+        require_manager(project, action="export the project")
         data = ExportCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         options: dict[str, Any] = dict(data.validated_data)
@@ -116,13 +118,16 @@ class ExportDetailApi(APIView):
     @extend_schema(responses=ExportJobSerializer)
     def get(self, request: Request, export_id: int) -> Response:
         job = export_job_get_for_user(user=request_user(request), job_id=export_id)
+        require_manager(job, user=request_user(request), action="see exports")
         return Response(ExportJobSerializer(job, context={"request": request}).data)
 
 
 class ExportCancelApi(APIView):
     @extend_schema(request=None, responses=ExportJobSerializer)
     def post(self, request: Request, export_id: int) -> Response:
-        job = export_job_cancel(job=export_job_get_for_user(user=request_user(request), job_id=export_id))
+        job = export_job_get_for_user(user=request_user(request), job_id=export_id)
+        require_manager(job, user=request_user(request), action="cancel exports")
+        job = export_job_cancel(job=job)
         return Response(ExportJobSerializer(job, context={"request": request}).data)
 
 
@@ -130,6 +135,7 @@ class ExportDownloadApi(APIView):
     @extend_schema(responses={(200, "application/octet-stream"): bytes})
     def get(self, request: Request, export_id: int) -> FileResponse:
         job = export_job_get_for_user(user=request_user(request), job_id=export_id)
+        require_manager(job, user=request_user(request), action="download exports")
         file_path = export_job_path(job=job)
         content_type = "application/json" if file_path.suffix == ".json" else "application/zip"
         return FileResponse(
@@ -147,6 +153,7 @@ class VideoImportApi(APIView):
     def post(self, request: Request, video_id: int) -> Response:
         """Import labels into the clip, all or nothing; 400 with ``errors`` (one per bad item)."""
         video = video_get_for_user(user=request_user(request), video_id=video_id)
+        require_annotator(video, action="import labels")
         data = ImportSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data

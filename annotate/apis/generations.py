@@ -14,7 +14,7 @@ from annotate.apis.loop_serializers import (
     SuggestionQuerySerializer,
     SuggestionSerializer,
 )
-from annotate.permissions import request_user
+from annotate.permissions import request_user, require_annotator
 from annotate.selectors.generations import generation_get_for_user, generation_list
 from annotate.selectors.videos import video_for_user
 from annotate.services.generations import generation_cancel, generation_start
@@ -32,6 +32,7 @@ class GenerationListApi(APIView):
     def post(self, request: Request, video_id: int) -> Response:
         """Train the next generation: 201 with the new run, or 200 with the one already queued/running."""
         video = video_for_user(user=request_user(request), video_id=video_id)
+        require_annotator(video, user=request_user(request), action="train the clip's model")
         generation, created = generation_start(video=video, user=request_user(request))
         generation = generation_get_for_user(user=request_user(request), generation_id=generation.id)
         return Response(
@@ -52,6 +53,7 @@ class GenerationCancelApi(APIView):
     def post(self, request: Request, generation_id: int) -> Response:
         """Cancel: a queued run at once, a running one at its next step; 409 when it already ended."""
         generation = generation_get_for_user(user=request_user(request), generation_id=generation_id)
+        require_annotator(generation, user=request_user(request), action="cancel training")
         generation_cancel(generation=generation)
         generation = generation_get_for_user(user=request_user(request), generation_id=generation_id)
         return Response(GenerationSerializer(generation).data)

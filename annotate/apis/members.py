@@ -14,7 +14,8 @@ from annotate.apis.serializers.projects import (
     MembershipSerializer,
     MembershipUpdateSerializer,
 )
-from annotate.permissions import request_user, require_manager
+from annotate.models import Role
+from annotate.permissions import request_user, require_manager, require_owner
 from annotate.selectors.projects import membership_get, membership_list, project_get_for_user
 from annotate.services.projects import membership_add, membership_remove, membership_update
 
@@ -31,6 +32,8 @@ class MembershipListApi(APIView):
         require_manager(project, action="add members")
         data = MembershipCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        if data.validated_data.get("role") == Role.OWNER:
+            require_owner(project, action="name owners")
         membership = membership_add(project=project, **data.validated_data)
         return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
 
@@ -41,8 +44,12 @@ class MembershipDetailApi(APIView):
         project = project_get_for_user(user=request_user(request), project_id=project_id)
         membership = membership_get(project=project, membership_id=membership_id)
         require_manager(project, action="change members")
+        if membership.role == Role.OWNER:
+            require_owner(project, action="change an owner's role")
         data = MembershipUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        if data.validated_data["role"] == Role.OWNER:
+            require_owner(project, action="name owners")
         membership_update(membership=membership, **data.validated_data)
         return Response(MembershipSerializer(membership).data)
 
@@ -51,6 +58,8 @@ class MembershipDetailApi(APIView):
         project = project_get_for_user(user=request_user(request), project_id=project_id)
         membership = membership_get(project=project, membership_id=membership_id)
         require_manager(project, action="remove members")
+        if membership.role == Role.OWNER:
+            require_owner(project, action="remove an owner")
         membership_remove(membership=membership)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -14,7 +14,7 @@ from annotate.apis.serializers.projects import (
     ProjectSerializer,
     ProjectUpdateSerializer,
 )
-from annotate.permissions import request_user, require_manager
+from annotate.permissions import request_user, require_manager, require_owner
 from annotate.selectors.projects import project_get_for_user, project_list_for_user
 from annotate.services.projects import project_create, project_update
 from annotate.services.removal import project_delete
@@ -53,7 +53,7 @@ class ProjectDetailApi(APIView):
     @extend_schema(responses={204: None})
     def delete(self, request: Request, project_id: int) -> Response:
         project = project_get_for_user(user=request_user(request), project_id=project_id)
-        require_manager(project, action="delete the project")
+        require_owner(project, action="delete the project")
         project_delete(project=project)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotate.apis.serializers.tracks import TrackCreateSerializer, TrackSerializer, TrackUpdateSerializer
-from annotate.permissions import request_user
+from annotate.permissions import request_user, require_annotator
 from annotate.selectors.tracks import track_get_for_user, track_list
 from annotate.selectors.videos import video_for_user
 from annotate.services.tracks import track_create, track_delete, track_update
@@ -25,6 +25,7 @@ class TrackListApi(APIView):
     @extend_schema(request=TrackCreateSerializer, responses={201: TrackSerializer})
     def post(self, request: Request, video_id: int) -> Response:
         video = video_for_user(user=request_user(request), video_id=video_id)
+        require_annotator(video, user=request_user(request), action="create tracks")
         data = TrackCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         track = track_create(video=video, **data.validated_data, user=request_user(request))
@@ -41,6 +42,7 @@ class TrackDetailApi(APIView):
     @extend_schema(request=TrackUpdateSerializer, responses=TrackSerializer)
     def patch(self, request: Request, track_id: int) -> Response:
         track = track_get_for_user(user=request_user(request), track_id=track_id)
+        require_annotator(track, user=request_user(request), action="change tracks")
         data = TrackUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         track_update(track=track, **data.validated_data)
@@ -48,7 +50,9 @@ class TrackDetailApi(APIView):
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, track_id: int) -> Response:
-        track_delete(track=track_get_for_user(user=request_user(request), track_id=track_id))
+        track = track_get_for_user(user=request_user(request), track_id=track_id)
+        require_annotator(track, user=request_user(request), action="delete tracks")
+        track_delete(track=track)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

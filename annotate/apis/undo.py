@@ -16,7 +16,7 @@ from annotate.apis.serializers.undo import (
     BoxUndoEditSerializer,
     BoxVersionSerializer,
 )
-from annotate.permissions import request_user
+from annotate.permissions import request_user, require_annotator
 from annotate.selectors.boxes import box_get_for_user
 from annotate.selectors.videos import video_for_user
 from annotate.services.undo import (
@@ -36,6 +36,7 @@ class BoxRestoreApi(APIView):
         """Undo deleting a box: it comes back under its id (a prediction with its provenance)."""
         user = request_user(request)
         video = video_for_user(user=user, video_id=video_id)
+        require_annotator(video, user=user, action="undo label changes")
         data = BoxRestoreSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         box = box_restore(video=video, user=user, **data.validated_data)
@@ -46,9 +47,10 @@ class BoxUndoCreateApi(APIView):
     @extend_schema(request=BoxVersionSerializer, responses={204: None, 409: CONFLICT})
     def post(self, request: Request, box_id: int) -> Response:
         """Undo drawing a box: it is deleted and its ``add`` event removed."""
+        box = box_get_for_user(user=request_user(request), box_id=box_id)
+        require_annotator(box, user=request_user(request), action="undo label changes")
         data = BoxVersionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        box = box_get_for_user(user=request_user(request), box_id=box_id)
         box_undo_create(box_id=box.id, user=request_user(request), **data.validated_data)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -57,9 +59,10 @@ class BoxUndoEditApi(APIView):
     @extend_schema(request=BoxUndoEditSerializer, responses={200: BoxSerializer, 409: CONFLICT})
     def post(self, request: Request, box_id: int) -> Response:
         """Undo an edit: the earlier geometry and review state come back, the ``edit`` event goes."""
+        box = box_get_for_user(user=request_user(request), box_id=box_id)
+        require_annotator(box, user=request_user(request), action="undo label changes")
         data = BoxUndoEditSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        box = box_get_for_user(user=request_user(request), box_id=box_id)
         updated = box_undo_edit(box_id=box.id, user=request_user(request), **data.validated_data)
         return Response(BoxSerializer(updated).data)
 
@@ -68,9 +71,10 @@ class BoxUnacceptApi(APIView):
     @extend_schema(request=BoxVersionSerializer, responses={200: BoxSerializer, 409: CONFLICT})
     def post(self, request: Request, box_id: int) -> Response:
         """Undo accepting a prediction: pending again, the ``accept`` event removed."""
+        box = box_get_for_user(user=request_user(request), box_id=box_id)
+        require_annotator(box, user=request_user(request), action="undo label changes")
         data = BoxVersionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        box = box_get_for_user(user=request_user(request), box_id=box_id)
         return Response(
             BoxSerializer(box_unaccept(box_id=box.id, user=request_user(request), **data.validated_data)).data
         )
@@ -82,6 +86,7 @@ class FrameUnacceptAllApi(APIView):
         """Undo accept-all: exactly the boxes it accepted are pending again, its event removed."""
         user = request_user(request)
         video = video_for_user(user=user, video_id=video_id)
+        require_annotator(video, user=user, action="undo label changes")
         data = AcceptAllUndoSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         boxes = frame_unaccept_all(video=video, frame_index=index, user=user, **data.validated_data)

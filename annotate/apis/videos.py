@@ -15,7 +15,7 @@ from annotate.permissions import request_user, require_manager
 from annotate.selectors.projects import project_get_for_user
 from annotate.selectors.videos import video_get_for_user, video_list
 from annotate.services.removal import video_delete
-from annotate.services.videos import video_create_from_upload
+from annotate.services.videos import video_create_from_upload, video_ingest_retry
 from annotate.uploads import UploadParser
 
 
@@ -31,6 +31,7 @@ class VideoListApi(APIView):
     def post(self, request: Request, project_id: int) -> Response:
         """Upload a clip; it is decoded into frames in the background (watch ``status``/``progress``)."""
         project = project_get_for_user(user=request_user(request), project_id=project_id)
+        require_manager(project, action="upload clips")
         data = VideoUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data
@@ -61,7 +62,19 @@ class VideoDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class VideoRetryApi(APIView):
+    @extend_schema(request=None, responses={202: VideoSerializer})
+    def post(self, request: Request, video_id: int) -> Response:
+        """Queue a failed clip's ingest again (409 when it is not failed or its upload is gone)."""
+        video = video_get_for_user(user=request_user(request), video_id=video_id)
+        require_manager(video, action="retry clips")
+        video_ingest_retry(video=video)
+        video = video_get_for_user(user=request_user(request), video_id=video_id)
+        return Response(VideoSerializer(video).data, status=status.HTTP_202_ACCEPTED)
+
+
 urlpatterns = [
     path("projects/<int:project_id>/videos/", VideoListApi.as_view(), name="video-list"),
     path("videos/<int:video_id>/", VideoDetailApi.as_view(), name="video-detail"),
+    path("videos/<int:video_id>/retry/", VideoRetryApi.as_view(), name="video-retry"),
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import User
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 
 from annotate.errors import NotFoundError
 from annotate.models import LabelClass, Membership, Project
@@ -37,7 +37,8 @@ def project_role(*, user: User, project_id: int) -> str | None:
 
 
 def label_class_list(*, project: Project) -> QuerySet[LabelClass]:
-    return LabelClass.objects.filter(project=project).order_by("index")
+    """The project's classes in index order, each with ``box_count`` (what deleting it would delete)."""
+    return LabelClass.objects.filter(project=project).annotate(box_count=Count("boxes")).order_by("index")
 
 
 def label_class_get(*, project: Project, class_id: int) -> LabelClass:

@@ -33,7 +33,14 @@ PALETTE = (
 )
 
 ClassSpec = str | tuple[str, str] | dict[str, str]
-PROJECT_FIELDS = ("name", "base_weights", "auto_train", "auto_train_after_frames")
+PROJECT_FIELDS = (
+    "name",
+    "base_weights",
+    "auto_train",
+    "auto_train_after_frames",
+    "train_from_scratch",
+    "train_time_budget",
+)
 
 
 def palette_color(index: int) -> str:
@@ -94,7 +101,7 @@ def project_create(
     created_by: User | None = None,
     base_weights: str = "",
 ) -> Project:
-    """A project with its label classes (index 0.. in the given order) and its creator as manager.
+    """A project with its label classes (index 0.. in the given order) and its creator as owner.
 
     ``classes`` holds names, ``(name, color)`` pairs or ``{"name", "color"}`` dicts; a missing colour
     is taken from the palette by index.
@@ -120,13 +127,13 @@ def project_create(
         for index, (class_name, color) in enumerate(cleaned)
     )
     if created_by is not None:
-        Membership.objects.create(project=project, user=created_by, role=Role.MANAGER)
+        Membership.objects.create(project=project, user=created_by, role=Role.OWNER)
     return project
 
 
 @transaction.atomic
 def project_update(*, project: Project, **changes: Any) -> Project:
-    """Change any of name, base_weights, auto_train, auto_train_after_frames."""
+    """Change any of PROJECT_FIELDS; ``train_time_budget`` None means the platform default."""
     unknown = set(changes) - set(PROJECT_FIELDS)
     if unknown:
         raise ServiceError(f"Unknown project fields: {', '.join(sorted(unknown))}.")
@@ -189,22 +196,58 @@ def label_class_update(
 
 
 @transaction.atomic
-def label_class_delete(*, label_class: LabelClass) -> None:
-    """Delete a class no box or track uses; refused (409) otherwise, so no label is lost silently."""
-    in_use = (
-        Box.objects.filter(label_class=label_class).exists()
-        or Track.objects.filter(label_class=label_class).exists()
-    )
-    if in_use:
-        raise ConflictError(f"Class {label_class.name!r} is used by boxes or tracks; relabel them first.")
+def label_class_delete(*, label_class: LabelClass, delete_boxes: bool = False) -> int:
+    """Delete a class; returns how many boxes went with it.
+
+    A class in use is refused (409, with the count) unless ``delete_boxes`` says the caller saw that
+    count and wants those boxes (and their tracks) gone too, so no label is lost silently. The
+    remaining classes keep their order and close the gap (indices stay 0..n-1, the class ids of
+    YOLO exports and of the next generation)."""
+    project = label_class.project
+    Project.objects.select_for_update().filter(id=project.id).first()
+    boxes = Box.objects.filter(label_class=label_class)
+    count = boxes.count()
+    in_use = count or Track.objects.filter(label_class=label_class).exists()
+    if in_use and not delete_boxes:
+        raise ConflictError(
+            f"Class {label_class.name!r} is used by {count} box{'es' if count != 1 else ''}; "
+            "delete them with it, or relabel them first."
+        )
+    boxes.delete()
+    Track.objects.filter(label_class=label_class).delete()
     label_class.delete()
+    _renumber(project, list(LabelClass.objects.filter(project=project).order_by("index")))
+    return count
+
+
+def _renumber(project: Project, ordered: list[LabelClass]) -> None:
+    # Two steps, so no intermediate state breaks the unique (project, index) constraint.
+    top = len(ordered) + (LabelClass.objects.filter(project=project).aggregate(top=Max("index"))["top"] or 0)
+    for offset, label_class in enumerate(ordered):
+        LabelClass.objects.filter(id=label_class.id).update(index=top + 1 + offset)
+    for index, label_class in enumerate(ordered):
+        LabelClass.objects.filter(id=label_class.id).update(index=index)
+        label_class.index = index
+
+
+@transaction.atomic
+def label_class_reorder(*, project: Project, class_ids: Sequence[int]) -> list[LabelClass]:
+    """Put the project's classes in this order (every class exactly once). The index is the class id
+    in exports and in the next generation's training, so later exports number classes anew."""
+    Project.objects.select_for_update().filter(id=project.id).first()
+    classes = {c.id: c for c in LabelClass.objects.filter(project=project)}
+    if sorted(class_ids) != sorted(classes) or len(set(class_ids)) != len(class_ids):
+        raise ServiceError("Give every class of the project exactly once.", field="classes")
+    ordered = [classes[class_id] for class_id in class_ids]
+    _renumber(project, ordered)
+    return ordered
 
 
 # -- members ---------------------------------------------------------------------------------------
 
 
-def _other_managers(project: Project, membership_id: int) -> bool:
-    return Membership.objects.filter(project=project, role=Role.MANAGER).exclude(id=membership_id).exists()
+def _other_owners(project: Project, membership_id: int) -> bool:
+    return Membership.objects.filter(project=project, role=Role.OWNER).exclude(id=membership_id).exists()
 
 
 def _clean_role(role: str) -> str:
@@ -223,13 +266,14 @@ def membership_add(*, project: Project, user: User, role: str = Role.ANNOTATOR) 
 
 @transaction.atomic
 def membership_update(*, membership: Membership, role: str) -> Membership:
-    """Change a member's role; the last manager cannot be demoted."""
+    """Change a member's role; the last owner cannot be demoted (only an owner names or demotes owners:
+    the API checks that)."""
     role = _clean_role(role)
     # Lock the project's memberships so two concurrent demotions cannot both pass the check.
     list(Membership.objects.select_for_update().filter(project_id=membership.project_id))
-    demoting = membership.role == Role.MANAGER and role != Role.MANAGER
-    if demoting and not _other_managers(membership.project, membership.id):
-        raise ConflictError("A project needs at least one manager.")
+    demoting = membership.role == Role.OWNER and role != Role.OWNER
+    if demoting and not _other_owners(membership.project, membership.id):
+        raise ConflictError("A project needs at least one owner; make someone else owner first.")
     membership.role = role
     membership.save(update_fields=["role", "updated_at"])
     return membership
@@ -237,8 +281,8 @@ def membership_update(*, membership: Membership, role: str) -> Membership:
 
 @transaction.atomic
 def membership_remove(*, membership: Membership) -> None:
-    """Remove a member; the last manager cannot be removed."""
+    """Remove a member; the last owner cannot be removed."""
     list(Membership.objects.select_for_update().filter(project_id=membership.project_id))
-    if membership.role == Role.MANAGER and not _other_managers(membership.project, membership.id):
-        raise ConflictError("A project needs at least one manager.")
+    if membership.role == Role.OWNER and not _other_owners(membership.project, membership.id):
+        raise ConflictError("A project needs at least one owner; make someone else owner first.")
     membership.delete()

@@ -29,7 +29,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
-from annotate.errors import ServiceError
+from annotate.errors import ConflictError, ServiceError
 from annotate.ingest import (
     Clip,
     IngestError,
@@ -392,3 +392,35 @@ def _delete_folder(folder: str) -> None:
     # Remote storages have no folders; a folder someone else put files in is not ours to remove.
     with contextlib.suppress(NotImplementedError, OSError):
         Path(default_storage.path(folder)).rmdir()
+
+
+@transaction.atomic
+def video_ingest_retry(*, video: Video) -> Video:
+    """Queue a failed clip's ingest again, from the same source.
+
+    A server-side import is read again from its path. An upload's stored file is removed when its
+    ingest fails (it may be large and is usually the cause), so a failed upload cannot be retried:
+    the message says to upload the file again (or delete the clip)."""
+    locked = Video.objects.select_for_update().get(pk=video.pk)
+    if locked.status != VideoStatus.FAILED:
+        raise ConflictError(f"Only a failed clip can be retried; this one is {locked.status}.")
+    if locked.source_file:
+        pass  # still stored: an upload that failed before its ingest began
+    elif Path(locked.source).is_absolute():
+        import_path_check(locked.source)  # a server-side import: still there, still allowed
+    else:
+        raise ConflictError(
+            "The uploaded file was removed when its ingest failed; upload it again, then delete this clip."
+        )
+    Video.objects.filter(pk=locked.pk).update(
+        status=VideoStatus.QUEUED,
+        error="",
+        frames_done=0,
+        frames_total=0,
+        ingest_started_at=None,
+        ingest_finished_at=None,
+        updated_at=timezone.now(),
+    )
+    _enqueue_ingest(locked.pk)
+    locked.refresh_from_db()
+    return locked

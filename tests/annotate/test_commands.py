@@ -54,12 +54,12 @@ def test_create_project_prints_the_new_project_as_json(db):
     assert result == {"id": project.id, "name": "Birds", "classes": ["gull", "tern", "heron"]}
 
 
-def test_create_project_makes_the_named_user_its_manager(db):
+def test_create_project_makes_the_named_user_its_owner(db):
     alice = UserFactory(username="alice")
 
     result, _ = _run("create_project", "Cars", "--classes", "car", "--manager", "alice")
 
-    assert Membership.objects.get(project_id=result["id"], user=alice).role == Role.MANAGER
+    assert Membership.objects.get(project_id=result["id"], user=alice).role == Role.OWNER
 
 
 def test_create_project_with_an_unknown_manager_is_an_error(db):
@@ -146,7 +146,7 @@ def test_setup_demo_creates_the_demo_account_project_and_clip_and_reuses_them(db
     project = Project.objects.get(pk=first["project"])
     assert project.name == "Demo: moving shapes"
     assert list(project.classes.values_list("name", flat=True)) == ["square", "disc"]
-    assert Membership.objects.get(project=project, user=user).role == Role.MANAGER
+    assert Membership.objects.get(project=project, user=user).role == Role.OWNER
     video = Video.objects.get(pk=first["video"])
     assert (video.project_id, video.status) == (project.id, VideoStatus.QUEUED)
     assert Path(video.source) == (import_root / "demo" / "clip.mp4").resolve()

@@ -15,12 +15,26 @@ class LabelClassSerializer(serializers.Serializer):
     index = serializers.IntegerField(read_only=True)
 
 
+class LabelClassUsageSerializer(LabelClassSerializer):
+    box_count = serializers.IntegerField(read_only=True, help_text="boxes that deleting the class deletes")
+
+
+class ClassOrderSerializer(serializers.Serializer):
+    classes = serializers.ListField(child=serializers.IntegerField(), allow_empty=False)
+
+
+class ClassDeleteSerializer(serializers.Serializer):
+    delete_boxes = serializers.BooleanField(required=False, default=False)
+
+
 class ProjectSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     name = serializers.CharField(read_only=True)
     base_weights = serializers.CharField(read_only=True)
     auto_train = serializers.BooleanField(read_only=True)
     auto_train_after_frames = serializers.IntegerField(read_only=True)
+    train_from_scratch = serializers.BooleanField(read_only=True)
+    train_time_budget = serializers.IntegerField(read_only=True, allow_null=True)
     role = serializers.ChoiceField(choices=Role.choices, read_only=True, allow_null=True)
     classes = LabelClassSerializer(many=True, read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
@@ -48,6 +62,10 @@ class ProjectUpdateSerializer(serializers.Serializer):
     base_weights = serializers.CharField(max_length=500, required=False, allow_blank=True)
     auto_train = serializers.BooleanField(required=False)
     auto_train_after_frames = serializers.IntegerField(min_value=1, required=False)
+    train_from_scratch = serializers.BooleanField(required=False)
+    train_time_budget = serializers.IntegerField(
+        min_value=5, max_value=86_400, required=False, allow_null=True
+    )
 
 
 class MemberUserSerializer(serializers.Serializer):

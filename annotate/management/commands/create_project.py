@@ -17,7 +17,7 @@ class Command(JsonCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("name")
         parser.add_argument("--classes", required=True, help="comma-separated class names, in index order")
-        parser.add_argument("--manager", help="username of an existing user who manages the project")
+        parser.add_argument("--manager", help="username of an existing user who owns the project")
 
     def run(self, **options: Any) -> dict[str, Any]:
         classes = [name.strip() for name in options["classes"].split(",") if name.strip()]

@@ -79,3 +79,39 @@ def test_a_non_member_gets_404_for_classes(outsider_client, project):
 def test_a_class_of_another_project_is_not_found_through_this_project(api_client, project, outsider):
     foreign = LabelClass.objects.exclude(project=project).first()
     assert api_client.delete(f"/api/projects/{project.id}/classes/{foreign.id}/").status_code == 404
+
+
+def test_deleting_a_class_in_use_says_how_many_boxes_and_deletes_them_only_when_asked(
+    api_client, project, video
+):
+    from annotate.models import Box, LabelClass
+    from tests.factories import BoxFactory
+
+    disc = LabelClass.objects.get(project=project, name="disc")
+    frame = video.frames.first()
+    BoxFactory(frame=frame, label_class=disc)
+    BoxFactory(frame=frame, label_class=disc)
+    BoxFactory(frame=frame)  # a square stays
+    listed = {
+        c["name"]: c["box_count"] for c in api_client.get(f"/api/projects/{project.id}/classes/").json()
+    }
+    assert listed == {"square": 1, "disc": 2}
+
+    url = f"/api/projects/{project.id}/classes/{disc.id}/"
+    refused = api_client.delete(url)
+    assert refused.status_code == 409 and "2 boxes" in refused.json()["detail"]
+    assert api_client.delete(f"{url}?delete_boxes=true").status_code == 204
+    assert list(Box.objects.values_list("label_class__name", flat=True)) == ["square"]
+
+
+def test_classes_are_reordered_and_keep_dense_indices(api_client, project):
+    from annotate.models import LabelClass
+
+    ids = list(LabelClass.objects.filter(project=project).order_by("index").values_list("id", flat=True))
+    response = api_client.post(
+        f"/api/projects/{project.id}/classes/order/", {"classes": ids[::-1]}, format="json"
+    )
+    assert response.status_code == 200
+    assert [(c["name"], c["index"]) for c in response.json()] == [("disc", 0), ("square", 1)]
+    bad = api_client.post(f"/api/projects/{project.id}/classes/order/", {"classes": ids[:1]}, format="json")
+    assert bad.status_code == 400

@@ -44,19 +44,21 @@ def test_a_manager_promotes_an_annotator(api_client, project, annotator):
     assert response.json()["role"] == "manager"
 
 
-def test_the_last_manager_cannot_be_demoted_or_removed(api_client, project, user):
+def test_the_last_owner_cannot_be_demoted_or_removed(api_client, project, user):
     membership = Membership.objects.get(project=project, user=user)
+    Membership.objects.filter(id=membership.id).update(role="owner")
     url = f"/api/projects/{project.id}/members/{membership.id}/"
 
     assert api_client.patch(url, {"role": "annotator"}, format="json").status_code == 409
     assert api_client.delete(url).status_code == 409
     membership.refresh_from_db()
-    assert membership.role == "manager"
+    assert membership.role == "owner"
 
 
-def test_a_manager_can_step_down_once_another_manager_exists(api_client, project, user, annotator):
-    Membership.objects.filter(project=project, user=annotator).update(role="manager")
+def test_an_owner_can_step_down_once_another_owner_exists(api_client, project, user, annotator):
+    Membership.objects.filter(project=project, user=annotator).update(role="owner")
     membership = Membership.objects.get(project=project, user=user)
+    Membership.objects.filter(id=membership.id).update(role="owner")
 
     assert api_client.delete(f"/api/projects/{project.id}/members/{membership.id}/").status_code == 204
     assert not Membership.objects.filter(id=membership.id).exists()

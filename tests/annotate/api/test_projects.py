@@ -18,7 +18,7 @@ def test_the_project_list_shows_only_my_projects_with_my_role(api_client, projec
     assert [(p["id"], p["role"]) for p in response.json()] == [(project.id, "manager")]
 
 
-def test_creating_a_project_makes_the_creator_its_manager_with_ordered_classes(api_client, user):
+def test_creating_a_project_makes_the_creator_its_owner_with_ordered_classes(api_client, user):
     response = api_client.post(
         "/api/projects/",
         {"name": "Birds", "classes": [{"name": "gull"}, {"name": "tern", "color": "#112233"}]},
@@ -27,12 +27,12 @@ def test_creating_a_project_makes_the_creator_its_manager_with_ordered_classes(a
 
     assert response.status_code == 201
     body = response.json()
-    assert body["role"] == "manager"
+    assert body["role"] == "owner"
     assert [(c["name"], c["index"], c["color"]) for c in body["classes"]] == [
         ("gull", 0, PALETTE[0]),
         ("tern", 1, "#112233"),
     ]
-    assert Membership.objects.get(project_id=body["id"], user=user).role == "manager"
+    assert Membership.objects.get(project_id=body["id"], user=user).role == "owner"
 
 
 @pytest.mark.parametrize(
@@ -67,6 +67,8 @@ def test_project_detail_has_settings_role_and_classes(api_client, project):
         "base_weights",
         "auto_train",
         "auto_train_after_frames",
+        "train_from_scratch",
+        "train_time_budget",
         "role",
         "classes",
         "created_at",
@@ -102,8 +104,9 @@ def test_a_non_member_gets_404_for_a_project(outsider_client, project):
 
 
 def test_deleting_a_project_removes_its_clips_boxes_and_frame_images(
-    api_client, project, video, settings, django_capture_on_commit_callbacks
+    api_client, project, user, video, settings, django_capture_on_commit_callbacks
 ):
+    Membership.objects.filter(project=project, user=user).update(role="owner")  # only owners delete
     frame = video.frames.first()
     BoxFactory(frame=frame)
     image = settings.MEDIA_ROOT / frame.image

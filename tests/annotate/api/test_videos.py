@@ -216,11 +216,13 @@ def test_a_manager_deletes_a_clip_with_its_frame_images(
     assert not any(image.exists() for image in images)
 
 
-def test_an_annotator_may_upload_but_not_delete_a_clip(annotator_client, project, video):
+def test_an_annotator_may_neither_upload_nor_delete_a_clip(annotator_client, project, video):
     upload = SimpleUploadedFile("a.mp4", bytes(64))
-    assert annotator_client.post(f"/api/projects/{project.id}/videos/", {"file": upload}).status_code == 202
+    response = annotator_client.post(f"/api/projects/{project.id}/videos/", {"file": upload})
+    assert response.status_code == 403
+    assert "manager" in response.json()["detail"]
     assert annotator_client.delete(f"/api/videos/{video.id}/").status_code == 403
-    assert Video.objects.filter(id=video.id).exists()
+    assert list(Video.objects.all()) == [video]
 
 
 def test_a_non_member_gets_404_for_videos(outsider_client, project, video):
@@ -239,3 +241,21 @@ def test_counts_are_per_clip(api_client, project, video):
         v["id"]: v["counts"]["frames"] for v in api_client.get(f"/api/projects/{project.id}/videos/").json()
     }
     assert counts == {video.id: 5, other.id: 2}
+
+
+def test_a_failed_clip_imported_from_the_server_is_retried_and_a_failed_upload_says_to_upload_again(
+    api_client, project, import_root, django_capture_on_commit_callbacks
+):
+    source = import_root / "clip.mp4"
+    source.write_bytes(b"not a video")
+    imported = Video.objects.create(project=project, name="a", source=str(source), status="failed", error="x")
+    uploaded = Video.objects.create(project=project, name="b", source="b.mp4", status="failed", error="x")
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = api_client.post(f"/api/videos/{imported.id}/retry/")
+    assert response.status_code == 202 and response.json()["status"] == "queued"
+    assert len(callbacks) == 1  # the ingest is sent once the retry commits
+
+    refused = api_client.post(f"/api/videos/{uploaded.id}/retry/")
+    assert refused.status_code == 409 and "upload it again" in refused.json()["detail"]
+    assert api_client.post(f"/api/videos/{imported.id}/retry/").status_code == 409  # queued, not failed
