@@ -6,7 +6,12 @@ From the ``CorrectionEvent`` log, per clip or project, per generation and per an
   positives; ``added``: boxes drawn by hand. A box's fate is its strongest action (delete > edit >
   accept), so a prediction accepted and later edited counts once, as edited.
 * ``model_share``: accepted / (accepted + edited + added), the share of the boxes people finalised
-  that the model produced exactly.
+  that the model produced exactly; ``model_found_share``: (accepted + edited) / the same, the share
+  the model found at all (an edited prediction is a model box a person corrected).
+* ``added`` counts only hand-drawn boxes that still exist: one drawn and deleted again is no label
+  (its time still counts as time spent).
+* ``saved_seconds``: what the final boxes would have cost drawn by hand, at this scope's measured
+  seconds per hand-drawn box (``seconds_per_drawn_box``), minus the time people spent.
 * ``human_seconds``: the client-measured duration of each action when it sent one, otherwise the
   gap since the same person's previous action, capped (``ANNOTATE_EFFICIENCY_GAP_CAP_SECONDS``).
   ``seconds_per_box`` divides it by the finalised boxes.
@@ -30,7 +35,9 @@ from annotate.models import (
     BoxSource,
     CorrectionAction,
     CorrectionEvent,
+    Frame,
     Generation,
+    JobStatus,
     Project,
     ReviewState,
     Video,
@@ -51,10 +58,13 @@ class _Tally:
     added: int = 0
     actions: int = 0
     human_seconds: float = 0.0
+    drawn_seconds: float = 0.0  # measured time of hand-drawn boxes that still exist
+    drawn_timed: int = 0
     ious: list[float] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         finalized = self.accepted + self.edited + self.added
+        per_drawn = self.drawn_seconds / self.drawn_timed if self.drawn_timed else None
         return {
             "accepted": self.accepted,
             "edited": self.edited,
@@ -63,6 +73,12 @@ class _Tally:
             "actions": self.actions,
             "finalized_boxes": finalized,
             "model_share": round(self.accepted / finalized, 4) if finalized else None,
+            "model_found_share": round((self.accepted + self.edited) / finalized, 4) if finalized else None,
+            "seconds_per_drawn_box": round(per_drawn, 3) if per_drawn is not None else None,
+            "hand_seconds": round(per_drawn * finalized, 3) if per_drawn is not None else None,
+            "saved_seconds": round(per_drawn * finalized - self.human_seconds, 3)
+            if per_drawn is not None
+            else None,
             "human_seconds": round(self.human_seconds, 3),
             "seconds_per_box": round(self.human_seconds / finalized, 3) if finalized else None,
             "mean_edit_iou": round(sum(self.ious) / len(self.ious), 4) if self.ious else None,
@@ -128,6 +144,8 @@ def _tally(events: list[_Event], group_of: Any) -> dict[Any, _Tally]:
     fates: dict[int, _Event] = {}
     # "Accept all" events per (video, frame) with how many of their boxes are still only accepted.
     accept_alls: dict[tuple[int, int], list[list[Any]]] = defaultdict(list)
+    drawn = [e.box_id for e in events if e.action == CorrectionAction.ADD and e.box_id is not None]
+    kept = set(Box.objects.filter(id__in=drawn).values_list("id", flat=True))
     for event in events:
         tally = tallies[group_of(event)]
         tally.actions += 1
@@ -135,7 +153,10 @@ def _tally(events: list[_Event], group_of: Any) -> dict[Any, _Tally]:
         if event.action == CorrectionAction.EDIT and event.iou is not None:
             tally.ious.append(event.iou)
         if event.action == CorrectionAction.ADD:
-            tally.added += event.box_count
+            if event.box_id is None or event.box_id in kept:
+                tally.added += event.box_count
+                tally.drawn_seconds += seconds[event.id]
+                tally.drawn_timed += event.box_count
         elif event.box_id is None and event.action == CorrectionAction.ACCEPT:
             # "Accept all on a frame": one action over box_count boxes, counted at the end.
             accept_alls[(event.video_id, event.frame_index)].append([event, event.box_count])
@@ -195,6 +216,61 @@ def _annotators(tallies: dict[Any, _Tally]) -> list[dict[str, Any]]:
     ]
 
 
+def _progress(frames: QuerySet[Frame], boxes: QuerySet[Box]) -> dict[str, Any]:
+    """Frames people finished (``Frame.reviewed_at``) and what is left; boxes final and pending."""
+    counts = frames.aggregate(total=Count("id"), finished=Count("id", filter=Q(reviewed_at__isnull=False)))
+    box_counts = boxes.aggregate(
+        final=Count("id", filter=~Q(review_state=ReviewState.PENDING)),
+        pending=Count("id", filter=Q(review_state=ReviewState.PENDING)),
+    )
+    return {
+        "frames_total": counts["total"],
+        "frames_finished": counts["finished"],
+        "frames_remaining": counts["total"] - counts["finished"],
+        "boxes_final": box_counts["final"],
+        "boxes_pending": box_counts["pending"],
+    }
+
+
+def _throughput(events: list[_Event]) -> list[dict[str, Any]]:
+    """Per annotator and hour: actions and boxes made final (by the action that decided each)."""
+    names = dict(
+        get_user_model()
+        .objects.filter(pk__in={e.user_id for e in events if e.user_id is not None})
+        .values_list("pk", "username")
+    )
+    tallies = _tally(events, lambda e: (e.user_id, e.created_at.replace(minute=0, second=0, microsecond=0)))
+    rows = [
+        {
+            "user": user_id,
+            "username": names.get(user_id),
+            "hour": hour.isoformat(),
+            "actions": tally.actions,
+            "finalized_boxes": tally.accepted + tally.edited + tally.added,
+            "human_seconds": round(tally.human_seconds, 3),
+        }
+        for (user_id, hour), tally in tallies.items()
+    ]
+    return sorted(rows, key=lambda r: (r["hour"], r["user"] or 0))
+
+
+def _live_rows(generations: QuerySet[Generation]) -> list[dict[str, Any]]:
+    from annotate.selectors.live_figures import generation_live_figures
+
+    return [
+        {
+            "video": g.video_id,
+            "generation": g.number,
+            "id": g.id,
+            "model": g.model,
+            "base_weights": g.base_weights,
+            "base_weights_sha256": g.base_weights_sha256,
+            **generation_live_figures(generation=g),
+        }
+        for g in generations.filter(status=JobStatus.SUCCEEDED).order_by("video_id", "number")
+    ]
+
+
 def efficiency_for_video(*, video: Video) -> dict[str, Any]:
     events = _events(video=video)
     generations = {
@@ -224,6 +300,9 @@ def efficiency_for_video(*, video: Video) -> dict[str, Any]:
         "boxes": _box_counts(Box.objects.filter(frame__video=video)),
         "by_generation": rows,
         "by_annotator": _annotators(_tally(events, lambda e: e.user_id)),
+        "progress": _progress(Frame.objects.filter(video=video), Box.objects.filter(frame__video=video)),
+        "live_figures": _live_rows(Generation.objects.filter(video=video)),
+        "throughput": _throughput(events),
     }
 
 
@@ -253,4 +332,9 @@ def efficiency_for_project(*, project: Project) -> dict[str, Any]:
             for number, tally in sorted(by_number.items(), key=lambda item: (item[0] is None, item[0] or 0))
         ],
         "by_annotator": _annotators(_tally(events, lambda e: e.user_id)),
+        "progress": _progress(
+            Frame.objects.filter(video__project=project), Box.objects.filter(frame__video__project=project)
+        ),
+        "live_figures": _live_rows(Generation.objects.filter(video__project=project)),
+        "throughput": _throughput(events),
     }

@@ -109,6 +109,8 @@ def base_weights_for(video: Video) -> str | None:
                 return str(verify_checkpoint(checkpoint_of(active)))
             except EngineError:
                 pass  # moved or damaged: fall back to the base weights
+    if video.project.train_from_scratch:
+        return None
     candidate = video.project.base_weights or settings.ANNOTATE_BASE_WEIGHTS
     return candidate if candidate and Path(candidate).is_file() else None
 
@@ -117,7 +119,7 @@ def train_config(video: Video) -> TrainConfig:
     return TrainConfig(
         base_weights=base_weights_for(video),
         epochs=settings.ANNOTATE_TRAIN_EPOCHS,
-        time_budget_seconds=float(settings.ANNOTATE_TRAIN_TIME_BUDGET),
+        time_budget_seconds=float(video.project.train_time_budget or settings.ANNOTATE_TRAIN_TIME_BUDGET),
         imgsz=settings.ANNOTATE_TRAIN_IMGSZ,
         device=settings.ANNOTATE_TRAIN_DEVICE,
     )

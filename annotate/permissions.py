@@ -26,7 +26,11 @@ from annotate.errors import ForbiddenError
 from annotate.models import Box, ExportJob, Generation, Membership, Project, Role, Track, Video
 
 RANK: dict[str, int] = {Role.VIEWER: 0, Role.ANNOTATOR: 1, Role.MANAGER: 2, Role.OWNER: 3}
-_WHO: dict[str, str] = {Role.ANNOTATOR: "an annotator", Role.MANAGER: "a project manager", Role.OWNER: "the project owner"}
+_WHO: dict[str, str] = {
+    Role.ANNOTATOR: "an annotator",
+    Role.MANAGER: "a project manager",
+    Role.OWNER: "the project owner",
+}
 
 
 def request_user(request: Request) -> User:

@@ -288,12 +288,23 @@ def _work_dir(generation: Generation, attempt: int) -> Path:
     return path
 
 
+def _sha256_of(path: str) -> str:
+    """The hash a fetched base model was pinned with (``<file>.sha256`` beside it, written by
+    ``fetch_weights``), so the generation names exactly which weights it started from."""
+    pin = Path(path + ".sha256") if path and path != "from scratch" else None
+    if pin is None or not pin.is_file():
+        return ""
+    return pin.read_text().split()[0][:64] if pin.read_text().strip() else ""
+
+
 def _record_training(generation_id: int, attempt: int, result: TrainResult, human_frames: list[int]) -> None:
     # The engine also trains on frames it pseudo-labeled itself; the row names the human frames.
     pseudo = len(set(result.trained_frames) - set(human_frames))
     updated = Generation.objects.filter(id=generation_id, status=JobStatus.RUNNING, attempts=attempt).update(
         phase=GenerationPhase.PRELABELING,
         base_weights=result.base_weights,
+        base_weights_sha256=_sha256_of(result.base_weights),
+        model=result.model,
         trained_frames=human_frames,
         metrics={
             **result.metrics,

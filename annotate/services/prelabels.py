@@ -26,9 +26,25 @@ from annotate.models import (
     Track,
     Video,
 )
+from annotate.selectors.live_figures import generation_live_figures, proposal_of
 from annotate.services.generations import Superseded, generation_transition
 from annotate.services.suggestions import suggestions_replace
 from micromodels.types import PrelabelResult
+
+
+def _store_proposal(generation: Generation, result: PrelabelResult, frames: set[int]) -> None:
+    # Kept apart from the Box rows, which people then change: the live figures score the proposal.
+    generation.proposed_boxes = proposal_of(result.boxes, frames)
+    generation.detector_boxes = proposal_of(result.detector_boxes, frames)
+    generation.save(update_fields=["proposed_boxes", "detector_boxes"])
+
+
+def _score_replaced(generation_id: int | None) -> None:
+    """The generation being replaced: people's corrections of its pre-labels are complete now."""
+    replaced = Generation.objects.filter(id=generation_id).first() if generation_id else None
+    if replaced is not None:
+        replaced.live_figures = generation_live_figures(generation=replaced)
+        replaced.save(update_fields=["live_figures"])
 
 
 def _untouched(frames: list[tuple[int, int, bool]]) -> dict[int, int]:
@@ -115,6 +131,7 @@ def prelabels_commit(
     Track.objects.filter(video=video, source=BoxSource.MODEL).annotate(n=Count("boxes")).filter(n=0).delete()
 
     suggestions_replace(video=video, generation=generation, suggestions=result.suggestions)
+    _store_proposal(generation, result, set(writable))
     prelabeled_frames = len({p.frame_index for p in predictions})
     generation = generation_transition(
         generation=generation,
@@ -127,6 +144,7 @@ def prelabels_commit(
             "skipped_labeled_frames": len(frames) - len(writable),
         },
     )
+    _score_replaced(video.active_generation_id)
     video.active_generation = generation
     video.updated_at = timezone.now()
     video.save(update_fields=["active_generation", "updated_at"])

@@ -90,8 +90,9 @@ def test_efficiency_counts_each_box_by_its_fate_and_caps_idle_gaps(video, user, 
     other = UserFactory()
     gen = video.active_generation
     start = timezone.now() - timedelta(hours=1)
+    drawn = human_box(video, 0)  # a hand-drawn box counts as added while it exists
     rows = [  # (user, action, box_id, box_count, seconds, offset in seconds)
-        (user, "add", 100, 1, None, 0),
+        (user, "add", drawn.id, 1, None, 0),
         (user, "accept", 101, 1, None, 10),  # 10 s after the add
         (user, "edit", 101, 1, None, 15),  # the same box, edited afterwards: counts as edited only
         (user, "accept", None, 4, 3.0, 500),  # accept-all, measured by the client
@@ -111,7 +112,6 @@ def test_efficiency_counts_each_box_by_its_fate_and_caps_idle_gaps(video, user, 
             iou=0.5 if action == "edit" else None,
         )
         CorrectionEvent.objects.filter(id=event.id).update(created_at=start + timedelta(seconds=offset))
-    human_box(video, 0)
 
     figures = efficiency_for_video(video=video)
     totals = figures["totals"]
