@@ -319,14 +319,21 @@ def efficiency_for_project(*, project: Project) -> dict[str, Any]:
     videos = list(Video.objects.filter(project=project).order_by("id").values_list("id", "name"))
     per_video = _tally(events, lambda e: e.video_id)
     by_number = _tally(events, lambda e: numbers.get(e.generation_id) if e.generation_id else None)
+    by_video = [
+        {"video": video_id, "name": name, **per_video.get(video_id, _Tally()).as_dict()}
+        for video_id, name in videos
+    ]
+    totals = _tally(events, lambda e: None).get(None, _Tally()).as_dict()
+    # Each clip's own seconds per drawn box prices its boxes (scenes differ); the project sums them.
+    priced = [row for row in by_video if row["saved_seconds"] is not None]
+    totals["hand_seconds"] = round(sum(r["hand_seconds"] for r in priced), 3) if priced else None
+    totals["saved_seconds"] = round(sum(r["saved_seconds"] for r in priced), 3) if priced else None
+    totals["unpriced_clips"] = sum(1 for row in by_video if row["saved_seconds"] is None and row["actions"])
     return {
         "project": project.id,
-        "totals": _tally(events, lambda e: None).get(None, _Tally()).as_dict(),
+        "totals": totals,
         "boxes": _box_counts(Box.objects.filter(frame__video__project=project)),
-        "by_video": [
-            {"video": video_id, "name": name, **per_video.get(video_id, _Tally()).as_dict()}
-            for video_id, name in videos
-        ],
+        "by_video": by_video,
         "by_generation": [
             {"generation": number, **tally.as_dict()}
             for number, tally in sorted(by_number.items(), key=lambda item: (item[0] is None, item[0] or 0))

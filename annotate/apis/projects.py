@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from annotate.apis.serializers.projects import (
     ProjectCreateSerializer,
     ProjectSerializer,
+    ProjectSettingsSerializer,
     ProjectUpdateSerializer,
 )
 from annotate.permissions import request_user, require_manager, require_owner
@@ -36,19 +37,19 @@ class ProjectListApi(APIView):
 
 
 class ProjectDetailApi(APIView):
-    @extend_schema(responses=ProjectSerializer)
+    @extend_schema(responses=ProjectSettingsSerializer)
     def get(self, request: Request, project_id: int) -> Response:
         project = project_get_for_user(user=request_user(request), project_id=project_id)
-        return Response(ProjectSerializer(project).data)
+        return Response(ProjectSettingsSerializer(project).data)
 
-    @extend_schema(request=ProjectUpdateSerializer, responses=ProjectSerializer)
+    @extend_schema(request=ProjectUpdateSerializer, responses=ProjectSettingsSerializer)
     def patch(self, request: Request, project_id: int) -> Response:
         project = project_get_for_user(user=request_user(request), project_id=project_id)
         require_manager(project, action="change project settings")
         data = ProjectUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         project_update(project=project, **data.validated_data)
-        return Response(ProjectSerializer(project).data)
+        return Response(ProjectSettingsSerializer(project).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, project_id: int) -> Response:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 
@@ -57,3 +61,41 @@ def membership_get(*, project: Project, membership_id: int) -> Membership:
     if membership is None:
         raise NotFoundError("No such member in this project.")
     return membership
+
+
+def _pinned_sha256(path: Path) -> str | None:
+    pin = path.with_name(path.name + ".sha256")
+    text = pin.read_text().strip() if pin.is_file() else ""
+    return text.split()[0] if text else None
+
+
+def project_base_weights(*, project: Project) -> dict[str, Any]:
+    """What a clip's first generation starts from, for the settings page: the configured file (or the
+    platform default), whether it is there, its pinned sha256 (``fetch_weights``), and the .pt files
+    available in the weights folders. Later generations start from the clip's previous checkpoint."""
+    configured = project.base_weights or settings.ANNOTATE_BASE_WEIGHTS
+    path = Path(configured) if configured else None
+    exists = bool(path and path.is_file())
+    available = []
+    for root in settings.ANNOTATE_WEIGHTS_ROOTS:
+        for candidate in sorted(Path(root).glob("*.pt")) if Path(root).is_dir() else []:
+            available.append(
+                {"path": str(candidate), "name": candidate.name, "sha256": _pinned_sha256(candidate)}
+            )
+    if project.train_from_scratch:
+        starts = "from scratch (chosen on the settings page)"
+    elif exists:
+        starts = str(path)
+    else:
+        starts = "from scratch (the base weights file is not there; fetch it with manage.py fetch_weights)"
+    return {
+        "configured": project.base_weights,
+        "platform_default": settings.ANNOTATE_BASE_WEIGHTS,
+        "path": str(path) if path else "",
+        "exists": exists,
+        "sha256": _pinned_sha256(path) if exists and path else None,
+        "from_scratch": project.train_from_scratch,
+        "first_generation_starts": starts,
+        "train_time_budget_default": settings.ANNOTATE_TRAIN_TIME_BUDGET,
+        "available": available,
+    }

@@ -17,6 +17,9 @@ def _with_counts(qs: QuerySet[Video]) -> QuerySet[Video]:
         count_labeled_frames=count_of(
             Frame.objects.filter(video=OuterRef("pk"), touched_at__isnull=False), "video"
         ),
+        count_finished_frames=count_of(
+            Frame.objects.filter(video=OuterRef("pk"), reviewed_at__isnull=False), "video"
+        ),
         count_prelabeled_frames=count_of(
             Frame.objects.filter(video=OuterRef("pk"), touched_at__isnull=True).filter(Exists(model_boxes)),
             "video",

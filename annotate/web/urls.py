@@ -22,6 +22,7 @@ urlpatterns = [
     path("", views.project_list, name="project_list"),
     path("projects/<int:project_id>/", views.project_detail, name="project_detail"),
     path("projects/<int:project_id>/dashboard/", views.project_dashboard, name="project_dashboard"),
+    path("projects/<int:project_id>/settings/", views.project_settings, name="project_settings"),
     path("videos/<int:video_id>/", views.video_workspace, name="video_workspace"),
     path("videos/<int:video_id>/dashboard/", views.video_dashboard, name="video_dashboard"),
 ]

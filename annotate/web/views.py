@@ -31,6 +31,12 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
 
 @login_required
 @ensure_csrf_cookie
+def project_settings(request: HttpRequest, project_id: int) -> HttpResponse:
+    return _page(request, "settings.html", project_id=project_id)
+
+
+@login_required
+@ensure_csrf_cookie
 def project_dashboard(request: HttpRequest, project_id: int) -> HttpResponse:
     return _page(request, "dashboard.html", project_id=project_id)
 

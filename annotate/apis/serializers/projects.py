@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
@@ -38,6 +40,17 @@ class ProjectSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices, read_only=True, allow_null=True)
     classes = LabelClassSerializer(many=True, read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
+
+
+class ProjectSettingsSerializer(ProjectSerializer):
+    """The project with what its settings page shows about the base weights."""
+
+    base_weights_info = serializers.SerializerMethodField()
+
+    def get_base_weights_info(self, project: Any) -> dict[str, Any]:
+        from annotate.selectors.projects import project_base_weights
+
+        return project_base_weights(project=project)
 
 
 class ClassInputSerializer(serializers.Serializer):

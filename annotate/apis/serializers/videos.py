@@ -12,6 +12,9 @@ from annotate.models import Video, VideoStatus
 class VideoCountsSerializer(serializers.Serializer):
     frames = serializers.IntegerField(source="count_frames")
     labeled_frames = serializers.IntegerField(source="count_labeled_frames")
+    finished_frames = serializers.IntegerField(
+        source="count_finished_frames", help_text="frames people finished: what exports write by default"
+    )
     prelabeled_frames = serializers.IntegerField(source="count_prelabeled_frames")
     accepted_boxes = serializers.IntegerField(source="count_accepted_boxes")
     boxes = serializers.IntegerField(source="count_boxes")

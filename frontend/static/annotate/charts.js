@@ -59,18 +59,36 @@ export function legend(series) {
   return box;
 }
 
-// categories: x labels; series: [{ name, color, values }]; notes: optional text above each bar.
-export function stackedBars(container, { categories, series, notes = [], yLabel, xLabel, title }) {
+// Category labels that fit their band stay level; longer ones are turned so they never overlap.
+function categoryLabel(root, { x, y, text, band }) {
+  const fits = text.length * 6.2 <= band - 4;
+  const attrs = fits ? { x, y, "text-anchor": "middle" } : { x, y, "text-anchor": "end", transform: `rotate(-30 ${x} ${y})` };
+  const node = svg("text", attrs, text);
+  node.append(svg("title", {}, text));
+  root.append(node);
+}
+
+// categories: x labels; series: [{ name, color, values }] stacked; notes: optional text above each
+// bar; side: optional { name, color, values } drawn as its own thin bar beside each stack (counts that
+// are not part of the stacked total, e.g. deleted pre-labels beside the final boxes).
+export function stackedBars(container, { categories, series, notes = [], side = null, yLabel, xLabel, title }) {
   const width = 560;
   const height = 300;
-  const margin = { top: 28, right: 12, bottom: 42, left: 52 };
+  const margin = { top: 28, right: 12, bottom: 58, left: 52 };
   const totals = categories.map((_, i) => series.reduce((sum, s) => sum + (s.values[i] || 0), 0));
-  const yMax = niceCountMax(Math.max(1, ...totals));
+  const sides = side ? side.values.map((v) => v || 0) : [];
+  const yMax = niceCountMax(Math.max(1, ...totals, ...sides));
   const { root, y } = frame({ width, height, margin, yMax, yLabel, xLabel, title });
   const band = (width - margin.left - margin.right) / Math.max(1, categories.length);
-  const barW = Math.min(56, band * 0.6);
+  const barW = Math.min(56, band * (side ? 0.45 : 0.6));
   categories.forEach((cat, i) => {
-    const cx = margin.left + band * (i + 0.5);
+    const cx = margin.left + band * (i + 0.5) - (side ? barW * 0.3 : 0);
+    if (side && sides[i] > 0) {
+      const sx = cx + barW / 2 + 3;
+      const sw = Math.max(6, barW * 0.35);
+      root.append(svg("rect", { x: sx, y: y(sides[i]), width: sw, height: y(0) - y(sides[i]), fill: side.color }));
+      root.append(svg("text", { x: sx + sw / 2, y: y(sides[i]) - 4, "text-anchor": "middle", style: `fill:${side.color};font-weight:600` }, String(sides[i])));
+    }
     let acc = 0;
     for (const s of series) {
       const v = s.values[i] || 0;
@@ -82,9 +100,9 @@ export function stackedBars(container, { categories, series, notes = [], yLabel,
       acc += v;
     }
     root.append(svg("text", { x: cx, y: y(acc) - 6, "text-anchor": "middle", style: "font-weight:600" }, notes[i] ?? String(acc)));
-    root.append(svg("text", { x: cx, y: height - margin.bottom + 16, "text-anchor": "middle" }, cat));
+    categoryLabel(root, { x: margin.left + band * (i + 0.5), y: height - margin.bottom + 16, text: cat, band });
   });
-  container.replaceChildren(root, legend(series));
+  container.replaceChildren(root, legend(side ? [...series, side] : series));
 }
 
 export function bars(container, { categories, values, color, yLabel, xLabel, title, format = (v) => String(v) }) {
@@ -111,8 +129,36 @@ export function lines(container, { series, yLabel, xLabel, title }) {
     const d = s.points.map((p, i) => `${i ? "L" : "M"}${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`).join(" ");
     root.append(svg("path", { d, fill: "none", stroke: s.color, "stroke-width": 2 }));
     for (const p of s.points) root.append(svg("circle", { cx: x(p[0]).toFixed(1), cy: y(p[1]).toFixed(1), r: 2.5, fill: s.color }));
-    const last = s.points.at(-1);
-    root.append(svg("text", { x: x(last[0]) - 4, y: y(last[1]) - 6, "text-anchor": "end", style: `fill:${s.color};font-weight:600` }, `${s.name}: ${last[1].toFixed(3)}`));
   }
-  container.replaceChildren(root, legend(series));
+  // The last value of each series is printed in the legend, not on the plot, where labels of
+  // curves ending close together overlapped.
+  const named = series.map((s) => ({ ...s, name: s.points.length ? `${s.name}: ${fmtValue(s.points.at(-1)[1])}` : s.name }));
+  container.replaceChildren(root, legend(named));
+}
+
+const fmtValue = (v) => (Math.abs(v) >= 100 ? String(Math.round(v)) : String(Math.round(v * 1000) / 1000));
+
+// A button that downloads rows as CSV (the table behind a chart), built in the page from the same
+// data the chart drew.
+export function csvButton(fileName, headers, rows) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "btn btn-quiet btn-small";
+  button.textContent = "CSV";
+  button.setAttribute("aria-label", `Download ${fileName} as CSV`);
+  button.addEventListener("click", () => {
+    const cell = (v) => {
+      const text = v === null || v === undefined ? "" : String(v);
+      return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+    };
+    const body = [headers, ...rows].map((r) => r.map(cell).join(",")).join("\n") + "\n";
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(new Blob([body], { type: "text/csv" }));
+    link.download = fileName;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+  });
+  return button;
 }

@@ -1,10 +1,18 @@
-// One project: its clips (upload, ingest progress, counts), members and exports.
+// One project: its clips (upload, ingest progress, counts, retry or delete failed ones), members
+// and exports. What a member sees follows their role; the API enforces the same rules.
 
-import { ApiError, get, list, post, upload } from "./api.js";
+import { del, get, list, post, upload } from "./api.js";
+import { setUpExports } from "./export_dialog.js";
 import { $, el, pageIds, setProgress, swatch, toast } from "./dom.js";
 
 const { project_id: projectId } = pageIds();
+const RANK = { viewer: 0, annotator: 1, manager: 2, owner: 3 };
 let pollTimer = 0;
+let role = "viewer";
+let videos = [];
+let uploadedId = null; // the clip this page uploaded, whose ingest the upload bar follows
+const can = (minimum) => (RANK[role] ?? -1) >= RANK[minimum];
+const exports = setUpExports({ projectId, clips: () => new Map(videos.map((v) => [v.id, v.name])) });
 
 function showError(message) {
   const box = $("#project-error");
@@ -18,8 +26,14 @@ async function loadProject() {
   $("#crumb-project").textContent = project.name;
   document.title = `${project.name} · Annotate`;
   $("#project-classes").replaceChildren(...project.classes.map((c) => el("span", { class: "chip" }, swatch(c.color), el("span", { text: c.name }))));
-  const manager = project.role === "manager";
+  role = project.role || "viewer";
+  $("#my-role").textContent = role;
+  const manager = can("manager");
   $("#member-form").hidden = !manager;
+  $("#upload-card").hidden = !manager;
+  $("#export-card").hidden = !manager;
+  $("#export-open").hidden = !manager;
+  $("#settings-link").hidden = !manager;
   return project;
 }
 
@@ -34,6 +48,7 @@ function clipRow(v) {
   }
   if (v.status === "failed" && v.error) statusCell.append(el("div", { class: "small", text: v.error }));
   const ready = v.status === "ready";
+  const failed = v.status === "failed";
   return el(
     "tr",
     { dataset: { videoId: String(v.id), status: v.status } },
@@ -48,15 +63,57 @@ function clipRow(v) {
       { class: "row" },
       ready ? el("a", { class: "btn btn-primary", href: `/videos/${v.id}/`, "aria-label": `Label ${v.name}` }, "Label") : null,
       ready ? el("a", { class: "btn", href: `/videos/${v.id}/dashboard/`, "aria-label": `Dashboard of ${v.name}` }, "Stats") : null,
+      failed && can("manager") ? el("button", { class: "btn", type: "button", "aria-label": `Retry ${v.name}`, onclick: () => retryClip(v) }, "Retry") : null,
+      (failed || ready) && can("manager") ? el("button", { class: "btn btn-danger", type: "button", "aria-label": `Delete ${v.name}`, onclick: () => deleteClip(v) }, "Delete") : null,
     ),
   );
+}
+
+async function retryClip(v) {
+  try {
+    await post(`/api/videos/${v.id}/retry/`);
+    toast(`Retrying ${v.name}.`);
+  } catch (error) {
+    toast(error.message, "error", 8000);
+  }
+  loadClips();
+}
+
+async function deleteClip(v) {
+  const boxes = v.counts?.boxes ?? 0;
+  if (!window.confirm(`Delete ${v.name}${boxes ? ` and its ${boxes} boxes` : ""}? This cannot be undone.`)) return;
+  try {
+    await del(`/api/videos/${v.id}/`);
+    toast(`${v.name} deleted.`, "success");
+  } catch (error) {
+    toast(`Could not delete: ${error.message}`, "error");
+  }
+  loadClips();
+}
+
+// The upload bar follows the clip it uploaded until its ingest ends, then says how it ended.
+function followUpload() {
+  const v = videos.find((x) => x.id === uploadedId);
+  if (!v) return;
+  const progress = $("#upload-progress");
+  if (v.status === "ready") {
+    setProgress(progress, 1, `Ready: ${v.frame_count} frames`);
+    uploadedId = null;
+  } else if (v.status === "failed") {
+    progress.hidden = true;
+    $("#upload-error").textContent = `${v.name} failed: ${v.error}`;
+    uploadedId = null;
+  } else {
+    setProgress(progress, v.progress ?? 0, v.frames_total ? `Decoding frames ${v.frames_done}/${v.frames_total}` : "Queued for decoding…");
+  }
 }
 
 async function loadClips() {
   clearTimeout(pollTimer);
   const tbody = $("#clip-rows");
   try {
-    const videos = await list(`/api/projects/${projectId}/videos/`);
+    videos = await list(`/api/projects/${projectId}/videos/`);
+    followUpload();
     tbody.replaceChildren(...videos.map(clipRow));
     if (!videos.length) tbody.append(el("tr", {}, el("td", { colspan: "7", class: "muted", text: "No clips yet. Upload one to start." })));
     if (videos.some((v) => v.status === "queued" || v.status === "ingesting")) pollTimer = setTimeout(loadClips, 1000);
@@ -106,8 +163,9 @@ $("#upload-form").addEventListener("submit", async (event) => {
   button.disabled = true;
   setProgress(progress, 0, "Uploading 0%");
   try {
-    await upload(`/api/projects/${projectId}/videos/`, data, (f) => setProgress(progress, f, `Uploading ${Math.round(f * 100)}%`));
-    setProgress(progress, 1, "Uploaded; decoding frames…");
+    const created = await upload(`/api/projects/${projectId}/videos/`, data, (f) => setProgress(progress, f, `Uploading ${Math.round(f * 100)}%`));
+    uploadedId = created?.id ?? null;
+    setProgress(progress, 0, "Uploaded; queued for decoding…");
     event.target.reset();
     loadClips();
   } catch (err) {
@@ -118,46 +176,8 @@ $("#upload-form").addEventListener("submit", async (event) => {
   }
 });
 
-// -- exports ----------------------------------------------------------------------------------------
-
-function exportLine(job) {
-  const wrap = el("div", { class: "export-job", dataset: { exportId: String(job.id), status: job.status } });
-  const label = el("span", { text: `${(job.format || "").toUpperCase()} export: ${job.status}` });
-  wrap.append(label);
-  if (job.status === "queued" || job.status === "running") {
-    const bar = el("div", { class: "progress" }, el("div", { class: "progress-bar", role: "progressbar", "aria-label": "Export progress", "aria-valuemin": "0", "aria-valuemax": "100" }), el("span", { class: "progress-text" }));
-    setProgress(bar, job.items_total ? job.items_done / job.items_total : 0, job.items_total ? `${job.items_done}/${job.items_total}` : job.status);
-    wrap.append(bar);
-  }
-  if (job.status === "succeeded" && job.download_url) wrap.append(" ", el("a", { class: "btn btn-primary", href: job.download_url, download: "" }, "Download"));
-  if (job.status === "failed" && job.error) wrap.append(el("div", { class: "form-error", text: job.error }));
-  return wrap;
-}
-
-async function followExport(job) {
-  const box = $("#export-status");
-  let current = job;
-  for (;;) {
-    box.replaceChildren(exportLine(current));
-    if (!["queued", "running"].includes(current.status)) return;
-    await new Promise((r) => setTimeout(r, 1000));
-    current = await get(`/api/exports/${current.id}/`);
-  }
-}
-
-for (const button of document.querySelectorAll("[data-export]")) {
-  button.addEventListener("click", async () => {
-    const box = $("#export-status");
-    try {
-      const job = await post(`/api/projects/${projectId}/exports/`, { format: button.dataset.export });
-      await followExport(job);
-    } catch (error) {
-      const text = error instanceof ApiError && error.missing ? "Exports are not available on this server yet." : `Export failed: ${error.message}`;
-      box.replaceChildren(el("p", { class: "form-error", text }));
-    }
-  });
-}
+$("#export-open").addEventListener("click", () => exports.open(videos));
 
 loadProject()
-  .then(() => Promise.all([loadClips(), loadMembers()]))
+  .then(() => Promise.all([loadClips(), loadMembers(), can("manager") ? exports.refresh() : null]))
   .catch((error) => showError(error.status === 404 ? "This project does not exist or you are not a member." : `Could not load the project: ${error.message}`));

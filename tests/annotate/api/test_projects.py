@@ -69,6 +69,7 @@ def test_project_detail_has_settings_role_and_classes(api_client, project):
         "auto_train_after_frames",
         "train_from_scratch",
         "train_time_budget",
+        "base_weights_info",
         "role",
         "classes",
         "created_at",
