@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
-from annotate.models import ExportJob, Membership, Project, Video
+from annotate.models import Box, ExportJob, Membership, Project, Video
 from annotate.services.exports import export_job_run
 from annotate.services.videos import video_ingest
 from fixtures.make_clips import make_clip
@@ -44,7 +47,7 @@ def test_a_manager_creates_a_project_uploads_a_clip_and_exports_it(browser, tmp_
     page.get_by_label("Video file").set_input_files(str(clip.video_path))
     page.get_by_label("Name (optional)").fill("dock cam")
     page.get_by_role("button", name="Upload").click()
-    page.locator("#upload-progress .progress-text").get_by_text("Uploaded; decoding frames…").wait_for()
+    page.locator("#upload-progress .progress-text").get_by_text("Uploaded; queued for decoding…").wait_for()
     row = page.locator("#clip-rows tr", has_text="dock cam")
     row.wait_for()
     assert row.get_attribute("data-status") in {"queued", "ingesting"}
@@ -53,9 +56,12 @@ def test_a_manager_creates_a_project_uploads_a_clip_and_exports_it(browser, tmp_
     video_ingest(video_id=Video.objects.get().id)  # what the worker does
     page.locator('#clip-rows tr[data-status="ready"]').wait_for()
     assert row.locator("td.num").first.text_content() == "10"
+    # The upload bar follows the ingest to its end instead of saying "decoding" forever.
+    page.locator("#upload-progress .progress-text").get_by_text("Ready: 10 frames").wait_for()
     browser.screenshot("project")
 
-    page.get_by_role("button", name="Export COCO").click()
+    page.get_by_role("button", name="Export…").click()
+    page.get_by_role("dialog").get_by_role("button", name="Start export").click()
     page.locator('.export-job[data-status="queued"]').wait_for()
     export_job_run(job_id=ExportJob.objects.get().id)  # what the worker does
     download = page.locator(".export-job").get_by_role("link", name="Download")
@@ -83,22 +89,189 @@ def test_the_dashboard_charts_label_efficiency_and_training_runs(browser, import
         train_seconds=42.0,
         prelabel_seconds=3.5,
         metrics={"map50": 0.81},
+        finished_at=timezone.now() - timedelta(hours=2),
+        model="per-clip detector from scratch",
+        proposed_boxes={"0": [[10, 10, 20, 20, 0]]},
+        detector_boxes={"0": [[10, 10, 20, 20, 0]]},
         loss_history=[{"epoch": e, "box": 2.0 / e, "cls": 1.0 / e, "dfl": 0.5} for e in range(1, 21)],
     )
     work = [("add", 6, None), ("accept", 9, generation), ("edit", 3, generation), ("delete", 2, generation)]
+    frame = video.frames.get(index=0)
     for action, count, gen in work:
         for _ in range(count):
+            box_id = None
+            if action == "add":  # a hand-drawn box that still exists
+                box_id = Box.objects.create(
+                    frame=frame, label_class=project.classes.first(), x=1, y=1, w=4, h=4
+                ).id
             CorrectionEvent.objects.create(
-                video=video, frame_index=0, user=user, action=action, generation=gen, seconds=4.0
+                video=video,
+                frame_index=0,
+                user=user,
+                action=action,
+                generation=gen,
+                seconds=4.0,
+                box_id=box_id,
             )
+    Box.objects.create(frame=frame, label_class=project.classes.first(), x=10, y=10, w=20, h=20)
+    type(frame).objects.filter(id=frame.id).update(reviewed_at=timezone.now())
     page = browser.page
     browser.login(user.username)
     browser.goto(f"/projects/{project.id}/dashboard/")
     page.locator("#dash-title").get_by_text("Dashboard: Road <i>survey</i>").wait_for()
     page.locator("#eff-chart svg").wait_for()
     page.locator("#loss-chart svg").wait_for()
+    page.locator("body[data-dashboard-ready]").wait_for()
     assert page.locator("#eff-chart svg text", has_text="gen 1").count() == 1
+    # Deleted pre-labels stand beside the final boxes, not stacked into them.
+    assert page.locator("#eff-chart .chart-legend").get_by_text("deleted (not final)").count() == 1
+    assert page.locator("#runs-table").get_by_text("mAP50").count() == 0  # no column that is always "-"
+    # One proposed box matched one of the 7 boxes people kept on the frame they finished.
+    expect(page.locator("#live-figure")).to_have_text("14% found by the model alone")
+    expect(page.locator("#progress-figure")).to_have_text("1 / 12 frames finished")
+    expect(page.locator("#saved-figure")).not_to_have_text("…")
     assert page.locator("#runs-table").get_by_text("42 s").count() == 1
     assert page.locator("#annotator-table").get_by_text(user.username).count() == 1
     browser.screenshot("dashboard")
+    assert browser.console_errors == []
+
+
+def _finish_frames(video, indices, label_class) -> None:
+    for index in indices:
+        frame = video.frames.get(index=index)
+        Box.objects.create(frame=frame, label_class=label_class, x=5, y=5, w=30, h=30)
+        type(frame).objects.filter(id=frame.id).update(reviewed_at=timezone.now())
+
+
+def test_a_manager_changes_settings_and_exports_finished_frames_as_mot(browser, import_root):
+    import zipfile
+
+    from django.conf import settings as django_settings
+
+    from tests.browser.helpers import ready_clip
+
+    user, project, video = ready_clip(import_root, classes=["car", "bike", "bus"])
+    _finish_frames(video, [2, 5], project.classes.get(name="bike"))
+    page = browser.page
+    browser.login(user.username)
+    browser.goto(f"/projects/{project.id}/")
+    page.get_by_role("link", name="Settings").click()
+    page.locator("body[data-settings-ready]").wait_for()
+
+    page.get_by_label("Train the clip's model automatically").uncheck()
+    page.get_by_label("…after this many newly labeled frames").fill("8")
+    page.get_by_label("Training budget per generation", exact=False).fill("120")
+    page.get_by_label("Train from scratch (ignore base weights)").check()
+    page.get_by_role("button", name="Save settings").click()
+    page.get_by_text("Settings saved.").wait_for()
+    project.refresh_from_db()
+    assert (project.auto_train, project.auto_train_after_frames, project.train_time_budget) == (False, 8, 120)
+    assert project.train_from_scratch is True
+    expect(page.locator("#weights-facts")).to_contain_text("from scratch (chosen on the settings page)")
+
+    page.get_by_label("Name of class bus").fill("lorry")
+    page.get_by_label("Name of class bus").press("Tab")
+    page.get_by_label("Name of class lorry").wait_for()
+    page.get_by_role("button", name="Move bike up").click()
+    page.locator('#class-list li:first-child input[aria-label="Name of class bike"]').wait_for()
+    assert list(project.classes.order_by("index").values_list("name", flat=True)) == ["bike", "car", "lorry"]
+    expect(page.locator("#class-list li[data-class-id] .count").first).to_have_text("2 boxes")
+    page.once("dialog", lambda d: d.accept())
+    page.get_by_role("button", name="Delete class lorry").click()
+    page.get_by_label("Name of class lorry").wait_for(state="detached")
+    browser.screenshot("settings", full_page=True)
+
+    browser.goto(f"/projects/{project.id}/")
+    page.get_by_role("button", name="Export…").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_label("Frames people finished", exact=False)).to_be_checked()  # the default
+    expect(dialog).to_contain_text("2 finished frames in the project now")
+    dialog.get_by_label("Clips").select_option(label="clip <one>")
+    dialog.get_by_label("MOT", exact=False).check()
+    dialog.get_by_label("Include the frame images").check()
+    browser.screenshot("export-dialog")
+    dialog.get_by_role("button", name="Start export").click()
+    page.locator('.export-job[data-status="queued"]').wait_for()
+    job = ExportJob.objects.get()
+    assert job.options["frames"] == "reviewed" and job.options["video"] == video.id and job.format == "mot"
+    export_job_run(job_id=job.id)  # what the worker does
+    page.locator(".export-job").get_by_role("link", name="Download (2 boxes)").wait_for()
+    job.refresh_from_db()
+    with zipfile.ZipFile(django_settings.MEDIA_ROOT / job.file) as archive:
+        gt = next(n for n in archive.namelist() if n.endswith("gt/gt.txt"))
+        assert [line.split(",")[0] for line in archive.read(gt).decode().splitlines()] == ["3", "6"]
+        assert len([n for n in archive.namelist() if "/img1/" in n]) == 2
+    assert browser.console_errors == []
+
+
+def test_an_annotator_is_refused_where_the_role_says(browser, import_root):
+    from tests.browser.helpers import ready_clip
+
+    _, project, _video = ready_clip(import_root)
+    annotator = UserFactory()
+    Membership.objects.create(project=project, user=annotator, role="annotator")
+    browser.allowed_statuses = {403}
+    page = browser.page
+    browser.login(annotator.username)
+    browser.goto(f"/projects/{project.id}/")
+    page.locator('#clip-rows tr[data-status="ready"]').wait_for()
+    expect(page.locator("#my-role")).to_have_text("annotator")
+    assert page.locator("#upload-card").is_hidden() and page.locator("#export-open").is_hidden()
+    assert page.get_by_role("link", name="Label clip <one>").is_visible()  # labeling is theirs
+
+    # Hidden buttons are not the protection: the API refuses the calls themselves.
+    statuses = page.evaluate(
+        """async ([projectId]) => {
+            const csrf = document.cookie.split("; ").find((c) => c.startsWith("csrftoken="))?.split("=")[1];
+            const headers = { "Content-Type": "application/json", "X-CSRFToken": csrf };
+            const exp = await fetch(`/api/projects/${projectId}/exports/`,
+                { method: "POST", headers, body: '{"format": "coco"}' });
+            const up = await fetch(`/api/projects/${projectId}/videos/`,
+                { method: "POST", headers: { "X-CSRFToken": csrf }, body: new FormData() });
+            return [exp.status, up.status];
+        }""",
+        [project.id],
+    )
+    assert statuses == [403, 403]
+
+    browser.goto(f"/projects/{project.id}/settings/")
+    page.locator("body[data-settings-ready]").wait_for()
+    expect(page.locator("#settings-error")).to_contain_text("only managers and owners change settings")
+    page.get_by_label("Project name").fill("taken over")
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.locator("#training-error")).to_contain_text(
+        "Only a project manager or above may change project settings"
+    )
+    project.refresh_from_db()
+    assert project.name == "Road <i>survey</i>" and ExportJob.objects.count() == 0
+    assert browser.console_errors == []
+
+
+def test_a_failed_clip_is_retried_or_deleted_from_the_project_page(browser, import_root):
+    from tests.browser.helpers import ready_clip
+
+    user, project, _ = ready_clip(import_root)
+    source = import_root / "broken.mp4"
+    source.write_bytes(b"not a video")
+    broken = Video.objects.create(
+        project=project, name="broken", source=str(source), status="failed", error="bad file"
+    )
+    upload = Video.objects.create(
+        project=project, name="lost upload", source="x.mp4", status="failed", error="bad"
+    )
+    page = browser.page
+    browser.allowed_statuses = {409}
+    browser.login(user.username)
+    browser.goto(f"/projects/{project.id}/")
+    page.get_by_role("button", name="Retry broken").click()
+    page.locator(f'#clip-rows tr[data-video-id="{broken.id}"][data-status="queued"]').wait_for()
+    broken.refresh_from_db()
+    assert broken.status == "queued" and broken.error == ""
+
+    page.get_by_role("button", name="Retry lost upload").click()
+    page.get_by_text("upload it again", exact=False).wait_for()
+    page.once("dialog", lambda d: d.accept())
+    page.get_by_role("button", name="Delete lost upload").click()
+    page.locator(f'#clip-rows tr[data-video-id="{upload.id}"]').wait_for(state="detached")
+    assert not Video.objects.filter(id=upload.id).exists()
     assert browser.console_errors == []

@@ -13,6 +13,7 @@ const POLL_MS = 2000;
 
 const pct = (v) => (typeof v === "number" ? `${Math.round(v * 100)}%` : "–");
 const num = (v) => (typeof v === "number" ? String(Math.round(v * 100) / 100) : "–");
+const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
 const genName = (n) => (n === null || n === undefined ? "before any model" : `gen ${n}`);
 
 function empty(node, text) {
@@ -42,7 +43,7 @@ function renderSummary(data) {
   const t = data.totals || {};
   if (typeof t.saved_seconds === "number") {
     const saved = t.saved_seconds;
-    $("#saved-figure").textContent = saved >= 0 ? fmtSeconds(saved) : `−${fmtSeconds(-saved)}`;
+    $("#saved-figure").textContent = saved >= 0 ? fmtSeconds(saved) : `−${fmtSeconds(-saved)} (the model cost time so far)`;
     $("#saved-detail").textContent =
       `People spent ${fmtSeconds(t.human_seconds)} on ${t.finalized_boxes} final boxes; drawing them all by hand would have cost ${fmtSeconds(t.hand_seconds)}` +
       (typeof t.seconds_per_drawn_box === "number" ? ` at ${num(t.seconds_per_drawn_box)} s per hand-drawn box, measured on ${videoId ? "this clip" : "each clip"}.` : ", priced per clip by its own seconds per hand-drawn box.");
@@ -63,10 +64,10 @@ function renderSummary(data) {
     $("#live-detail").textContent = "Shown once people finish frames a generation pre-labeled.";
   } else if (latest.detector && typeof latest.detector.recall === "number") {
     $("#live-figure").textContent = `${pct(latest.detector.recall)} found by the model alone`;
-    $("#live-detail").textContent = `Generation ${latest.generation}: the model alone found ${pct(latest.detector.recall)} of the ${latest.final_boxes} boxes you corrected on ${latest.frames} frames (precision ${pct(latest.detector.precision)}); with tracking, the pre-labels found ${pct(latest.engine.recall)} (precision ${pct(latest.engine.precision)}).`;
+    $("#live-detail").textContent = `Generation ${latest.generation}: the model alone found ${pct(latest.detector.recall)} of the ${latest.final_boxes} boxes you corrected on ${plural(latest.frames, "frame")} (precision ${pct(latest.detector.precision)}); with tracking, the pre-labels found ${pct(latest.engine.recall)} (precision ${pct(latest.engine.precision)}).`;
   } else {
     $("#live-figure").textContent = `${pct(latest.engine.recall)} found by the pre-labels`;
-    $("#live-detail").textContent = `Generation ${latest.generation}: its pre-labels found ${pct(latest.engine.recall)} of the ${latest.final_boxes} boxes you corrected on ${latest.frames} frames (precision ${pct(latest.engine.precision)}). The engine did not report the detector's own boxes for this generation.`;
+    $("#live-detail").textContent = `Generation ${latest.generation}: its pre-labels found ${pct(latest.engine.recall)} of the ${latest.final_boxes} boxes you corrected on ${plural(latest.frames, "frame")} (precision ${pct(latest.engine.precision)}). The engine did not report the detector's own boxes for this generation.`;
   }
 }
 

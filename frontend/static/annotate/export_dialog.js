@@ -73,7 +73,15 @@ export function setUpExports({ projectId, clips }) {
   }
   form.addEventListener("change", syncFormat);
 
-  function open(videos) {
+  // The clips and their finished-frame counts are read when the dialog opens, so they are current.
+  async function open() {
+    let videos = [];
+    try {
+      videos = await list(`/api/projects/${projectId}/videos/`);
+    } catch (err) {
+      toast(`Could not load the clips: ${err.message}`, "error");
+      return;
+    }
     const select = $("#export-video");
     select.replaceChildren(el("option", { value: "", text: "All clips of the project" }), ...videos.filter((v) => v.status === "ready").map((v) => el("option", { value: String(v.id), text: v.name })));
     const finished = videos.reduce((sum, v) => sum + (v.counts?.finished_frames ?? 0), 0);

@@ -104,7 +104,7 @@ function followUpload() {
     $("#upload-error").textContent = `${v.name} failed: ${v.error}`;
     uploadedId = null;
   } else {
-    setProgress(progress, v.progress ?? 0, v.frames_total ? `Decoding frames ${v.frames_done}/${v.frames_total}` : "Queued for decoding…");
+    setProgress(progress, v.progress ?? 0, v.frames_total ? `Decoding frames ${v.frames_done}/${v.frames_total}` : "Uploaded; queued for decoding…");
   }
 }
 
@@ -176,7 +176,7 @@ $("#upload-form").addEventListener("submit", async (event) => {
   }
 });
 
-$("#export-open").addEventListener("click", () => exports.open(videos));
+$("#export-open").addEventListener("click", () => exports.open());
 
 loadProject()
   .then(() => Promise.all([loadClips(), loadMembers(), can("manager") ? exports.refresh() : null]))
