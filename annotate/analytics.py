@@ -328,7 +328,6 @@ def efficiency_for_project(*, project: Project) -> dict[str, Any]:
     priced = [row for row in by_video if row["saved_seconds"] is not None]
     totals["hand_seconds"] = round(sum(r["hand_seconds"] for r in priced), 3) if priced else None
     totals["saved_seconds"] = round(sum(r["saved_seconds"] for r in priced), 3) if priced else None
-    totals["unpriced_clips"] = sum(1 for row in by_video if row["saved_seconds"] is None and row["actions"])
     return {
         "project": project.id,
         "totals": totals,

@@ -292,9 +292,8 @@ def _sha256_of(path: str) -> str:
     """The hash a fetched base model was pinned with (``<file>.sha256`` beside it, written by
     ``fetch_weights``), so the generation names exactly which weights it started from."""
     pin = Path(path + ".sha256") if path and path != "from scratch" else None
-    if pin is None or not pin.is_file():
-        return ""
-    return pin.read_text().split()[0][:64] if pin.read_text().strip() else ""
+    text = pin.read_text().strip() if pin is not None and pin.is_file() else ""
+    return text.split()[0][:64] if text else ""
 
 
 def _record_training(generation_id: int, attempt: int, result: TrainResult, human_frames: list[int]) -> None:
