@@ -281,7 +281,9 @@ def test_the_annotation_loop_end_to_end_in_the_browser(browser, tmp_path):
 
         # -- export COCO from the project page and download it ------------------------------------
         browser.goto(f"/projects/{project.id}/")
-        page.get_by_role("button", name="Export COCO").click()
+        page.get_by_role("button", name="Export…").click()
+        page.get_by_role("dialog").get_by_label("All frames", exact=False).check()  # every frame, as before
+        page.get_by_role("dialog").get_by_role("button", name="Start export").click()
         link = page.locator(".export-job").get_by_role("link", name="Download")
         link.wait_for(timeout=LONG)
         with page.expect_download() as download_info:

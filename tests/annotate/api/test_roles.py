@@ -6,13 +6,24 @@ The endpoints are read from the URL conf, so an endpoint added without a rule he
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
-from annotate.models import ExportJob, Generation, JobStatus, LabelClass, Membership, Role, Track
+from annotate.models import (
+    Box,
+    ExportJob,
+    Generation,
+    JobStatus,
+    LabelClass,
+    Membership,
+    Project,
+    Role,
+    Track,
+    Video,
+)
 from tests.factories import (
     BoxFactory,
     MembershipFactory,
@@ -124,13 +135,16 @@ def world(settings) -> dict[str, Any]:
     """One project with a member of each role, a clip with frames, a box, a track, a generation and
     an export, and the URL arguments that point at them."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    project = ProjectFactory(classes=["square", "disc", "unused"])
+    project = cast(Project, ProjectFactory(classes=["square", "disc", "unused"]))
     users = {role: UserFactory() for role in ROLES}
-    members = {role: MembershipFactory(project=project, user=users[role], role=role) for role in ROLES}
-    video = VideoFactory(project=project)
+    members = {
+        role: cast(Membership, MembershipFactory(project=project, user=users[role], role=role))
+        for role in ROLES
+    }
+    video = cast(Video, VideoFactory(project=project))
     frames = make_frames(video, 3)
-    track = Track.objects.create(video=video, label_class=project.classes.first())
-    box = BoxFactory(frame=frames[0], track=track)
+    track = Track.objects.create(video=video, label_class=project.classes.get(index=0))
+    box = cast(Box, BoxFactory(frame=frames[0], track=track))
     generation = Generation.objects.create(video=video, number=1, status=JobStatus.SUCCEEDED)
     export = ExportJob.objects.create(project=project, format="coco", status=JobStatus.SUCCEEDED)
     unused = LabelClass.objects.get(project=project, name="unused")
