@@ -275,3 +275,19 @@ def test_a_failed_clip_is_retried_or_deleted_from_the_project_page(browser, impo
     page.locator(f'#clip-rows tr[data-video-id="{upload.id}"]').wait_for(state="detached")
     assert not Video.objects.filter(id=upload.id).exists()
     assert browser.console_errors == []
+
+
+def test_a_queued_ingest_is_cancelled_from_the_project_page(browser, import_root):
+    from tests.browser.helpers import ready_clip
+
+    user, project, _ = ready_clip(import_root)
+    waiting = Video.objects.create(project=project, name="waiting", source="w.mp4", status="queued")
+    page = browser.page
+    browser.login(user.username)
+    browser.goto(f"/projects/{project.id}/")
+    page.locator(f'#clip-rows tr[data-video-id="{waiting.id}"] .progress').wait_for()
+    page.once("dialog", lambda d: d.accept())
+    page.get_by_role("button", name="Cancel waiting").click()
+    page.locator(f'#clip-rows tr[data-video-id="{waiting.id}"]').wait_for(state="detached")
+    assert not Video.objects.filter(id=waiting.id).exists()
+    assert browser.console_errors == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
 from rest_framework import serializers
 
 from annotate.models import Video, VideoStatus
@@ -36,6 +37,7 @@ class VideoSerializer(serializers.Serializer):
     frames_done = serializers.IntegerField()
     frames_total = serializers.IntegerField()
     progress = serializers.SerializerMethodField()
+    eta_seconds = serializers.SerializerMethodField(help_text="while ingesting: seconds left at the rate so far")
     active_generation = serializers.IntegerField(source="active_generation_id", allow_null=True)
     counts = VideoCountsSerializer(source="*")
     created_at = serializers.DateTimeField()
@@ -46,6 +48,14 @@ class VideoSerializer(serializers.Serializer):
         if not video.frames_total:
             return 0.0
         return min(1.0, video.frames_done / video.frames_total)
+
+
+    def get_eta_seconds(self, video: Video) -> float | None:
+        if video.status != VideoStatus.INGESTING or not video.ingest_started_at or not video.frames_done:
+            return None
+        elapsed = (timezone.now() - video.ingest_started_at).total_seconds()
+        left = max(0, video.frames_total - video.frames_done)
+        return round(elapsed / video.frames_done * left, 1)
 
 
 class VideoUploadSerializer(serializers.Serializer):

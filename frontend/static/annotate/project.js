@@ -3,7 +3,7 @@
 
 import { del, get, list, post, upload } from "./api.js";
 import { setUpExports } from "./export_dialog.js";
-import { $, el, pageIds, setProgress, swatch, toast } from "./dom.js";
+import { $, el, fmtSeconds, pageIds, setProgress, swatch, toast } from "./dom.js";
 
 const { project_id: projectId } = pageIds();
 const RANK = { viewer: 0, annotator: 1, manager: 2, owner: 3 };
@@ -43,7 +43,8 @@ function clipRow(v) {
   const statusCell = el("td", {}, el("span", { class: `badge badge-${v.status}`, text: v.status }));
   if (busy) {
     const bar = el("div", { class: "progress" }, el("div", { class: "progress-bar", role: "progressbar", "aria-label": `Ingest progress of ${v.name}`, "aria-valuemin": "0", "aria-valuemax": "100" }), el("span", { class: "progress-text" }));
-    setProgress(bar, v.progress, v.frames_total ? `${v.frames_done}/${v.frames_total} frames` : v.status);
+    const eta = typeof v.eta_seconds === "number" ? ` · ${fmtSeconds(v.eta_seconds)} left` : "";
+    setProgress(bar, v.progress, v.frames_total ? `${v.frames_done}/${v.frames_total} frames${eta}` : v.status);
     statusCell.append(bar);
   }
   if (v.status === "failed" && v.error) statusCell.append(el("div", { class: "small", text: v.error }));
@@ -65,6 +66,7 @@ function clipRow(v) {
       ready ? el("a", { class: "btn", href: `/videos/${v.id}/dashboard/`, "aria-label": `Dashboard of ${v.name}` }, "Stats") : null,
       failed && can("manager") ? el("button", { class: "btn", type: "button", "aria-label": `Retry ${v.name}`, onclick: () => retryClip(v) }, "Retry") : null,
       (failed || ready) && can("manager") ? el("button", { class: "btn btn-danger", type: "button", "aria-label": `Delete ${v.name}`, onclick: () => deleteClip(v) }, "Delete") : null,
+      busy && can("manager") ? el("button", { class: "btn", type: "button", "aria-label": `Cancel ${v.name}`, onclick: () => deleteClip(v, "Cancel the ingest of") }, "Cancel") : null,
     ),
   );
 }
@@ -79,9 +81,11 @@ async function retryClip(v) {
   loadClips();
 }
 
-async function deleteClip(v) {
+// Cancelling an ingest removes the clip: a half-decoded clip is of no use, and the worker's fenced
+// writes find no row to apply to.
+async function deleteClip(v, verb = "Delete") {
   const boxes = v.counts?.boxes ?? 0;
-  if (!window.confirm(`Delete ${v.name}${boxes ? ` and its ${boxes} boxes` : ""}? This cannot be undone.`)) return;
+  if (!window.confirm(`${verb} ${v.name}${boxes ? ` and its ${boxes} boxes` : ""}? The clip is removed; this cannot be undone.`)) return;
   try {
     await del(`/api/videos/${v.id}/`);
     toast(`${v.name} deleted.`, "success");
@@ -93,9 +97,14 @@ async function deleteClip(v) {
 
 // The upload bar follows the clip it uploaded until its ingest ends, then says how it ended.
 function followUpload() {
+  if (uploadedId === null) return;
   const v = videos.find((x) => x.id === uploadedId);
-  if (!v) return;
   const progress = $("#upload-progress");
+  if (!v) {
+    progress.hidden = true; // cancelled (deleted) while it waited
+    uploadedId = null;
+    return;
+  }
   if (v.status === "ready") {
     setProgress(progress, 1, `Ready: ${v.frame_count} frames`);
     uploadedId = null;
@@ -104,7 +113,8 @@ function followUpload() {
     $("#upload-error").textContent = `${v.name} failed: ${v.error}`;
     uploadedId = null;
   } else {
-    setProgress(progress, v.progress ?? 0, v.frames_total ? `Decoding frames ${v.frames_done}/${v.frames_total}` : "Uploaded; queued for decoding…");
+    const eta = typeof v.eta_seconds === "number" ? ` · ${fmtSeconds(v.eta_seconds)} left` : "";
+    setProgress(progress, v.progress ?? 0, v.frames_total ? `Decoding frames ${v.frames_done}/${v.frames_total}${eta}` : "Uploaded; queued for decoding…");
   }
 }
 

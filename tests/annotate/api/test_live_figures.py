@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from annotate.models import Frame, Generation, JobStatus, ReviewState
+from annotate.models import Box, Frame, Generation, JobStatus, ReviewState
 from annotate.selectors.live_figures import generation_live_figures
 from tests.factories import BoxFactory
 
@@ -87,3 +87,38 @@ def test_a_box_drawn_and_deleted_again_is_not_counted_as_added(api_client, proje
         "boxes_pending": 0,
     }
     assert body["throughput"][0]["finalized_boxes"] == 1
+
+
+def test_a_generation_keeps_its_proposal_and_is_scored_when_the_next_one_replaces_it(project, user):
+    from annotate.services.generations import generation_claim
+    from annotate.services.prelabels import prelabels_commit
+    from micromodels.types import Box as EngineBox
+    from micromodels.types import PrelabelResult
+    from tests.annotate.loop.helpers import clip, generation
+
+    video = clip(project, frames=4)
+
+    def commit(number: int) -> Generation:
+        row = generation(video, number)
+        attempt = generation_claim(generation_id=row.id)
+        box = EngineBox(x=4, y=4, w=10, h=8, label=0, score=0.9, track_id=1, source="fused")
+        result = PrelabelResult(
+            boxes={i: (box,) for i in range(4)},
+            suggestions=(),
+            seconds=1.0,
+            detector_boxes={i: () if i == 1 else (box,) for i in range(4)},
+        )
+        return prelabels_commit(generation_id=row.id, attempt=attempt, result=result, prelabel_seconds=1)
+
+    first = commit(1)
+    assert first.proposed_boxes["1"] == [[4, 4, 10, 8, 0.0]] and first.detector_boxes["1"] == []
+    # A person accepts generation 1's box on frame 1 and finishes the frame.
+    Box.objects.filter(frame__video=video, frame__index=1).update(review_state=ReviewState.ACCEPTED)
+    Frame.objects.filter(video=video, index=1).update(touched_at=timezone.now(), reviewed_at=timezone.now())
+
+    commit(2)
+
+    first.refresh_from_db()
+    assert first.live_figures["frames"] == 1
+    assert first.live_figures["engine"]["recall"] == 1.0
+    assert first.live_figures["detector"] == {"matched": 0, "proposed": 0, "recall": 0.0, "precision": None}

@@ -13,6 +13,7 @@ from tests.factories import BoxFactory, VideoFactory, make_frames
 pytestmark = pytest.mark.django_db
 
 VIDEO_KEYS = {
+    "eta_seconds",
     "id",
     "project",
     "name",
