@@ -37,7 +37,9 @@ class VideoSerializer(serializers.Serializer):
     frames_done = serializers.IntegerField()
     frames_total = serializers.IntegerField()
     progress = serializers.SerializerMethodField()
-    eta_seconds = serializers.SerializerMethodField(help_text="while ingesting: seconds left at the rate so far")
+    eta_seconds = serializers.SerializerMethodField(
+        help_text="while ingesting: seconds left, at the rate so far"
+    )
     active_generation = serializers.IntegerField(source="active_generation_id", allow_null=True)
     counts = VideoCountsSerializer(source="*")
     created_at = serializers.DateTimeField()
@@ -48,7 +50,6 @@ class VideoSerializer(serializers.Serializer):
         if not video.frames_total:
             return 0.0
         return min(1.0, video.frames_done / video.frames_total)
-
 
     def get_eta_seconds(self, video: Video) -> float | None:
         if video.status != VideoStatus.INGESTING or not video.ingest_started_at or not video.frames_done:

@@ -101,6 +101,7 @@ def test_a_generation_keeps_its_proposal_and_is_scored_when_the_next_one_replace
     def commit(number: int) -> Generation:
         row = generation(video, number)
         attempt = generation_claim(generation_id=row.id)
+        assert attempt is not None
         box = EngineBox(x=4, y=4, w=10, h=8, label=0, score=0.9, track_id=1, source="fused")
         result = PrelabelResult(
             boxes={i: (box,) for i in range(4)},
