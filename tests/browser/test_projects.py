@@ -132,7 +132,7 @@ def test_the_dashboard_charts_label_efficiency_and_training_runs(browser, import
     expect(page.locator("#saved-figure")).not_to_have_text("…")
     assert page.locator("#runs-table").get_by_text("42 s").count() == 1
     assert page.locator("#annotator-table").get_by_text(user.username).count() == 1
-    browser.screenshot("dashboard")
+    browser.screenshot("dashboard", full_page=True)
     assert browser.console_errors == []
 
 

@@ -99,12 +99,13 @@ function renderLive(data) {
     return;
   }
   const multi = !videoId;
-  const headers = [...(multi ? ["Clip · gen"] : ["Generation"]), "Model", "Frames", "Final boxes", "Engine recall", "Engine precision", "Detector recall", "Detector precision"];
+  const headers = [...(multi ? ["Clip · gen"] : ["Generation"]), "Model", "Frames", "Final boxes", "Pre-labels R / P", "Detector alone R / P"];
+  const rp = (f) => (f ? `${pct(f.recall)} / ${pct(f.precision)}` : "–");
   const clipName = (id) => (data.by_video || []).find((v) => v.video === id)?.name ?? `clip ${id}`;
   $("#live-table").replaceChildren(
     table(
       headers,
-      rows.map((g) => [multi ? `${clipName(g.video)} · gen ${g.generation}` : `gen ${g.generation}`, g.model || "–", String(g.frames), String(g.final_boxes), pct(g.engine?.recall), pct(g.engine?.precision), pct(g.detector?.recall), pct(g.detector?.precision)]),
+      rows.map((g) => [multi ? `${clipName(g.video)} · gen ${g.generation}` : `gen ${g.generation}`, g.model || "–", String(g.frames), String(g.final_boxes), rp(g.engine), rp(g.detector)]),
     ),
   );
   csv("#live-csv", "generation-live-figures", ["video", "generation", "model", "base_weights", "base_weights_sha256", "frames", "final_boxes", "engine_recall", "engine_precision", "detector_recall", "detector_precision"], rows.map((g) => [g.video, g.generation, g.model, g.base_weights, g.base_weights_sha256, g.frames, g.final_boxes, g.engine?.recall, g.engine?.precision, g.detector?.recall, g.detector?.precision]));
