@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from annotate.models import Box, BoxSource, Frame, Generation, LabelClass, ReviewState, Video
+from annotate.selectors.frames import finished_frames_q
 from micromodels.checkpoints import verify_checkpoint
 from micromodels.config import PrelabelConfig, TrainConfig
 from micromodels.errors import EngineError
@@ -28,17 +29,13 @@ _MIN_SIDE = 1.0  # pixels; a prediction thinner than this after clipping to the 
 
 
 def labeled_frames_q() -> Q:
-    """Frames a person labeled: touched, reviewed, or carrying a human box (e.g. from an import), and
-    with no prediction left unreviewed.
+    """Frames the model trains on: the finished frames (annotate.selectors.frames, the one definition).
 
-    Every object on such a frame is taken as boxed, so a labeled frame without boxes is a negative. A
-    frame half reviewed (one prediction accepted, another still pending) is not labeled yet: training
-    on it would teach the detector that the unreviewed object is background.
+    Every object on such a frame is taken as boxed, so a finished frame without boxes is a negative. A
+    frame half reviewed (one prediction accepted, another still pending) is not finished: training on
+    it would teach the detector that the unreviewed object is background.
     """
-    human = Box.objects.filter(frame=OuterRef("pk"), source=BoxSource.HUMAN)
-    pending = Box.objects.filter(frame=OuterRef("pk"), review_state=ReviewState.PENDING)
-    person = Q(touched_at__isnull=False) | Q(reviewed_at__isnull=False) | Q(Exists(human))
-    return person & ~Q(Exists(pending))
+    return finished_frames_q()
 
 
 def labeled_frames_of(video: Video) -> QuerySet[Frame]:

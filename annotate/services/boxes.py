@@ -21,8 +21,9 @@ from annotate.services.corrections import (
     correction_on_box_deleted,
     correction_on_box_edited,
 )
+from annotate.services.frames import frame_settle
 
-UPDATABLE_FIELDS = frozenset({"x", "y", "w", "h", "label_class_id", "track_id"})
+UPDATABLE_FIELDS = frozenset({"x", "y", "w", "h", "label_class_id", "track_id", "occluded", "outside"})
 _EPSILON = 1e-6  # float slack at the right/bottom edge
 
 
@@ -56,9 +57,11 @@ def _check_track(video: Video, track_id: int | None) -> None:
         raise ServiceError("No such track in this video.", field="track")
 
 
-def _touch_frame(frame_id: int) -> None:
-    """Record the first human touch of the frame; later touches keep the first time."""
+def _touch_frame(frame_id: int, user: User | None = None) -> None:
+    """Record the first human touch of the frame (later touches keep the first time), and settle its
+    finished mark: a frame with every box decided is finished (annotate.services.frames)."""
     Frame.objects.filter(id=frame_id, touched_at__isnull=True).update(touched_at=timezone.now())
+    frame_settle(frame_id=frame_id, user=user)
 
 
 def _stale(box_id: int, version: int) -> Exception:
@@ -107,7 +110,7 @@ def box_create(
         created_by=user,
         updated_by=user,
     )
-    _touch_frame(frame.id)
+    _touch_frame(frame.id, user)
     created = _load(box.id)
     assert created is not None
     correction_on_box_added(box=created, user=user, seconds=seconds)
@@ -166,7 +169,7 @@ def box_write(
         values["review_state"] = review_state
     if not Box.objects.filter(id=box.id, version=version).update(**values):
         raise _stale(box.id, version)
-    _touch_frame(box.frame_id)
+    _touch_frame(box.frame_id, user)
     updated = _load(box.id)
     assert updated is not None
     return updated
@@ -183,5 +186,5 @@ def box_delete(
     expected = box.version if version is None else version
     if not Box.objects.filter(id=box_id, version=expected).delete()[0]:
         raise _stale(box_id, expected)
-    _touch_frame(box.frame_id)
+    _touch_frame(box.frame_id, user)
     correction_on_box_deleted(box=box, user=user, seconds=seconds)

@@ -35,6 +35,7 @@ from annotate.services.boxes import (
     box_write,
 )
 from annotate.services.corrections import Person, person
+from annotate.services.frames import frame_settle
 
 
 def _own_event(*, user: Person, video_id: int, action: str, box_id: int | None) -> CorrectionEvent | None:
@@ -129,7 +130,7 @@ def box_restore(
         updated_by=actor,
         **fields,
     )
-    _touch_frame(frame.id)
+    _touch_frame(frame.id, person(user))
     restored = _load(box_id)
     assert restored is not None
     return restored
@@ -145,6 +146,7 @@ def box_undo_create(*, box_id: int, version: int, user: Person) -> None:
     if not Box.objects.filter(id=box_id, version=version).delete()[0]:
         raise _stale(box_id, version)
     event.delete()
+    frame_settle(frame_id=box.frame_id, user=person(user), after_undo=True)
 
 
 @transaction.atomic
@@ -187,6 +189,7 @@ def box_unaccept(*, box_id: int, version: int, user: Person) -> Box:
     ):
         raise _stale(box_id, version)
     event.delete()
+    frame_settle(frame_id=box.frame_id, user=person(user), after_undo=True)
     result = _load(box_id)
     assert result is not None
     return result

@@ -22,6 +22,8 @@ class BoxSerializer(serializers.Serializer):
     generation = serializers.IntegerField(source="generation_id", allow_null=True)
     score = serializers.FloatField(allow_null=True)
     review_state = serializers.ChoiceField(choices=ReviewState.choices)
+    occluded = serializers.BooleanField()
+    outside = serializers.BooleanField()
     version = serializers.IntegerField()
     updated_at = serializers.DateTimeField()
 
@@ -81,6 +83,8 @@ class BoxUpdateSerializer(serializers.Serializer):
     h = serializers.FloatField(required=False)
     label_class = serializers.IntegerField(source="label_class_id", required=False)
     track = serializers.IntegerField(source="track_id", required=False, allow_null=True)
+    occluded = serializers.BooleanField(required=False)
+    outside = serializers.BooleanField(required=False)
     seconds = action_seconds()
 
 

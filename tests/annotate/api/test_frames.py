@@ -38,7 +38,7 @@ def test_a_frame_lists_its_image_url_box_counts_and_touch_state(api_client, vide
         "human_boxes": 1,
         "model_boxes": 2,
         "touched": True,
-        "reviewed": False,
+        "finished": False,
     }
 
 
