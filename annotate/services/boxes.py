@@ -188,3 +188,46 @@ def box_delete(
         raise _stale(box_id, expected)
     _touch_frame(box.frame_id, user)
     correction_on_box_deleted(box=box, user=user, seconds=seconds)
+
+
+MAX_PROPAGATE = 500  # frames one propagation may fill; a longer object is propagated again from its end
+
+
+@transaction.atomic
+def box_propagate(*, box_id: int, frames: int, user: User | None = None) -> list[Box]:
+    """Copy the box onto the next ``frames`` frames, on its track (a new track when it has none), as
+    boxes a person drew ("propagate" in CVAT). A frame where the track is boxed already is skipped, so
+    propagating twice never doubles a box. The copies are returned in frame order."""
+    if not 1 <= frames <= MAX_PROPAGATE:
+        raise ServiceError(f"Propagate 1 to {MAX_PROPAGATE} frames at a time.", field="frames")
+    box = _load(box_id)
+    if box is None:
+        raise NotFoundError("No such box.")
+    if box.review_state == ReviewState.PENDING:
+        raise ServiceError("Accept or correct this pre-label before propagating it.")
+    video = box.frame.video
+    if box.track_id is None:
+        track = Track.objects.create(video=video, label_class_id=box.label_class_id)
+        box = box_write(
+            box=box, version=box.version, user=user, changes={"track_id": track.id}, review_state=None
+        )
+    track_id = box.track_id
+    assert track_id is not None
+    index: int = box.frame.index
+    last = min(index + frames, video.frame_count - 1)
+    boxed = set(Box.objects.filter(track_id=track_id).values_list("frame__index", flat=True))
+    return [
+        box_create(
+            video=video,
+            frame_index=i,
+            x=box.x,
+            y=box.y,
+            w=box.w,
+            h=box.h,
+            label_class_id=box.label_class_id,
+            track_id=track_id,
+            user=user,
+        )
+        for i in range(index + 1, last + 1)
+        if i not in boxed
+    ]

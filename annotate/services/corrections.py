@@ -24,7 +24,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from annotate.errors import ConflictError, NotFoundError, StaleVersionError
+from annotate.errors import ConflictError, NotFoundError, ServiceError, StaleVersionError
 from annotate.models import (
     ACTIVE_JOB_STATUSES,
     Box,
@@ -37,7 +37,7 @@ from annotate.models import (
     Video,
 )
 from annotate.selectors.frames import finished_frames_q, finished_since_last_generation
-from annotate.services.frames import frame_settle
+from annotate.services.frames import frame_settle, frames_settle_many
 from micromodels.metrics import iou
 
 logger = logging.getLogger(__name__)
@@ -264,3 +264,58 @@ def frame_accept_all(
         )
     boxes = list(Box.objects.filter(id__in=ids).annotate(frame_index=F("frame__index")).order_by("id"))
     return AcceptAll(event_id=event.id if event else None, boxes=boxes)
+
+
+@dataclass(frozen=True)
+class BulkAccept:
+    accepted: int  # predictions accepted
+    frames: int  # frames they were on
+    finished: int  # frames that became finished by it
+
+
+@transaction.atomic
+def prelabels_accept_above(
+    *, video: Video, min_score: float, frame_start: int, frame_end: int, user: Person
+) -> BulkAccept:
+    """Accept every pending prediction scoring at least ``min_score`` on frames ``frame_start`` to
+    ``frame_end`` (the review pass's threshold): one ``accept`` event per frame, with its box count."""
+    if frame_end < frame_start:
+        raise ServiceError("The last frame must not be before the first.", field="frame_end")
+    pending = Box.objects.filter(
+        frame__video=video,
+        frame__index__gte=frame_start,
+        frame__index__lte=frame_end,
+        source=BoxSource.MODEL,
+        review_state=ReviewState.PENDING,
+        score__gte=min_score,
+    )
+    rows = list(
+        pending.select_for_update(of=("self",)).values_list("id", "frame_id", "frame__index", "generation_id")
+    )
+    if not rows:
+        return BulkAccept(accepted=0, frames=0, finished=0)
+    Box.objects.filter(id__in=[r[0] for r in rows]).update(
+        review_state=ReviewState.ACCEPTED,
+        version=F("version") + 1,
+        updated_by=person(user),
+        updated_at=timezone.now(),
+    )
+    per_frame: dict[tuple[int, int], list[int | None]] = {}
+    for _box_id, frame_id, index, generation_id in rows:
+        per_frame.setdefault((frame_id, index), []).append(generation_id)
+    for (_frame_id, index), generations in sorted(per_frame.items(), key=lambda item: item[0][1]):
+        distinct = set(generations)
+        correction_record(
+            video_id=video.id,
+            frame_index=index,
+            action=CorrectionAction.ACCEPT,
+            user=user,
+            generation_id=distinct.pop() if len(distinct) == 1 else _video_generation(video.id),
+            box_count=len(generations),
+        )
+    frame_ids = {frame_id for frame_id, _ in per_frame}
+    Frame.objects.filter(id__in=frame_ids, touched_at__isnull=True).update(touched_at=timezone.now())
+    finished = frames_settle_many(frame_ids=frame_ids, user=person(user))
+    video_id = video.id
+    transaction.on_commit(lambda: _auto_train(video_id))
+    return BulkAccept(accepted=len(rows), frames=len(frame_ids), finished=finished)

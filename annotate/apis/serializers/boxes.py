@@ -91,3 +91,19 @@ class BoxUpdateSerializer(serializers.Serializer):
 class BoxDeleteSerializer(serializers.Serializer):
     version = serializers.IntegerField(min_value=1, required=False)
     seconds = action_seconds()
+
+
+class BoxPropagateSerializer(serializers.Serializer):
+    frames = serializers.IntegerField(min_value=1, max_value=500, help_text="How many frames forward.")
+
+
+class AcceptAboveSerializer(serializers.Serializer):
+    min_score = serializers.FloatField(min_value=0, max_value=1)
+    frame_start = serializers.IntegerField(min_value=0)
+    frame_end = serializers.IntegerField(min_value=0)
+
+
+class AcceptAboveResultSerializer(serializers.Serializer):
+    accepted = serializers.IntegerField()
+    frames = serializers.IntegerField()
+    finished = serializers.IntegerField()
