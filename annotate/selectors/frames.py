@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from django.contrib.auth.models import User
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from annotate.errors import NotFoundError
 from annotate.models import Box, BoxSource, Frame, Generation, ReviewState, Video
@@ -86,9 +86,12 @@ def frame_list(*, video: Video, start: int | None = None, end: int | None = None
         qs = qs.filter(index__gte=start)
     if end is not None:
         qs = qs.filter(index__lte=end)
+    pending = Box.objects.filter(frame=OuterRef("pk"), review_state=ReviewState.PENDING)
     return qs.order_by("index").annotate(
         human_boxes=count_of(Box.objects.filter(frame=OuterRef("pk"), source=BoxSource.HUMAN), "frame"),
         model_boxes=count_of(Box.objects.filter(frame=OuterRef("pk"), source=BoxSource.MODEL), "frame"),
+        pending_boxes=count_of(pending, "frame"),
+        lowest_pending_score=Subquery(pending.order_by("score").values("score")[:1]),
     )
 
 

@@ -24,4 +24,5 @@ urlpatterns = [
     path("projects/<int:project_id>/dashboard/", views.project_dashboard, name="project_dashboard"),
     path("videos/<int:video_id>/", views.video_workspace, name="video_workspace"),
     path("videos/<int:video_id>/dashboard/", views.video_dashboard, name="video_dashboard"),
+    path("favicon.ico", views.favicon, name="favicon"),
 ]

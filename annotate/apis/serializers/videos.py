@@ -75,6 +75,10 @@ class FrameSerializer(serializers.Serializer):
     image_url = serializers.SerializerMethodField()
     human_boxes = serializers.IntegerField(help_text="Number of human boxes on the frame.")
     model_boxes = serializers.IntegerField(help_text="Number of model predictions on the frame.")
+    pending_boxes = serializers.IntegerField(help_text="Predictions on the frame nobody decided yet.")
+    lowest_pending_score = serializers.FloatField(
+        allow_null=True, help_text="The lowest score among them (the review pass's next low-score frame)."
+    )
     touched = serializers.SerializerMethodField()
     finished = serializers.SerializerMethodField(
         help_text="Every box on the frame decided, or the frame marked done (docs/glossary.md)."
