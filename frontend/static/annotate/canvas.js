@@ -226,7 +226,7 @@ export function createCanvas(container, options = {}) {
     if (pending && typeof box.score === "number") parts.push(box.score.toFixed(2));
     if (box.occluded) parts.push("occluded");
     if (box.outside) parts.push("outside");
-    if (box.locked) parts.push("🔒");
+    if (box.locked) parts.push("locked");
     const text = parts.join(" ");
     ctx.setLineDash([]);
     ctx.font = "12px system-ui, sans-serif";
