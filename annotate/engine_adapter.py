@@ -54,6 +54,17 @@ def frames_open_to_predictions(video: Video) -> QuerySet[Frame]:
     )
 
 
+def tracks_the_engine_saw(video: Video, keys: Iterable[int]) -> set[int]:
+    """Which engine track keys are this video's own tracks: those on confirmed boxes of finished
+    frames, the ids ``labeled_frames`` hands the engine, which keeps them on the boxes it follows.
+    Any other key is a track the engine made up (its ids start above the ones it was given)."""
+    return set(
+        Box.objects.filter(frame__in=labeled_frames_of(video), track_id__in=list(keys))
+        .filter(_CONFIRMED)
+        .values_list("track_id", flat=True)
+    )
+
+
 def class_names(video: Video) -> tuple[str, ...]:
     """Class names indexed by ``LabelClass.index``; a gap left by a deleted class gets a placeholder."""
     classes = dict(LabelClass.objects.filter(project_id=video.project_id).values_list("index", "name"))

@@ -33,26 +33,31 @@ export function createObjectList({ videoId, node, classes, selectedBox, current,
       return;
     }
     const [into, ...rest] = ids;
+    let message = `Merged into object #${into}.`;
+    let kind = "success";
     try {
       for (const id of rest) await post(`/api/tracks/${id}/merge/`, { into });
-      toast(`Merged into object #${into}.`, "success");
     } catch (error) {
-      toast(error instanceof ApiError ? error.message : String(error), "error", 6000);
+      [message, kind] = [error instanceof ApiError ? error.message : String(error), "error"];
     }
     checked.clear();
     await reload();
-    onChanged({ reloadBoxes: true });
+    await onChanged({ reloadBoxes: true }); // the frame shows the merged boxes before the toast says so
+    toast(message, kind, kind === "error" ? 6000 : 4000);
   }
 
   async function split(track) {
+    let message;
+    let kind = "success";
     try {
       const made = await post(`/api/tracks/${track.id}/split/`, { frame_index: current() });
-      toast(`Object #${track.id} split at frame ${current()}: frames ${made.first_frame}–${made.last_frame} are now #${made.id}.`, "success", 5000);
+      message = `Object #${track.id} split at frame ${current()}: frames ${made.first_frame}–${made.last_frame} are now #${made.id}.`;
     } catch (error) {
-      toast(error instanceof ApiError ? error.message : String(error), "error", 6000);
+      [message, kind] = [error instanceof ApiError ? error.message : String(error), "error"];
     }
     await reload();
-    onChanged({ reloadBoxes: true });
+    await onChanged({ reloadBoxes: true });
+    toast(message, kind, 5000);
   }
 
   function render() {

@@ -94,8 +94,8 @@ const objects = createObjectList({
   current: () => current,
   onAssign: (trackId) => assignTo(trackId),
   onJump: (i) => goTo(i),
-  onChanged({ reloadBoxes = false } = {}) {
-    if (reloadBoxes) reloadAll().catch(reportError);
+  async onChanged({ reloadBoxes = false } = {}) {
+    if (reloadBoxes) await reloadAll().catch(reportError);
     else showBoxes();
   },
 });
@@ -388,7 +388,8 @@ function cycleClass() {
 
 // Tab walks the boxes of the frame; past the last (or before the first) it lets focus move on.
 function cycleSelection(step) {
-  const boxes = shown(store.peek(current) || []);
+  if (!store.peek(current)) return "This frame's boxes are still loading: try again in a moment.";
+  const boxes = shown(store.peek(current));
   const k = boxes.findIndex((b) => b.id === canvas.selected());
   const next = k === -1 ? (step > 0 ? 0 : boxes.length - 1) : k + step;
   if (next < 0 || next >= boxes.length) {
