@@ -108,6 +108,8 @@ def test_a_labeler_follows_an_object_through_the_clip(browser, import_root):
     wait_saved(page)
     expect(object_row(page, track.id).locator(".object-span")).to_have_text("frames 0\u201311")
     assert boxes_of(video, 10)[0].track_id == track.id
+    expect(page.locator("#frame-state")).to_have_text("Finished")  # the server's frame rows, reloaded
+    expect(page.locator("#count-accepted")).to_have_text("7")
 
     NOTES_SCREENS.mkdir(parents=True, exist_ok=True)
     page.evaluate("document.querySelectorAll('.toast').forEach((t) => t.remove())")  # a clear picture

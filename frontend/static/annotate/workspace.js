@@ -469,6 +469,7 @@ async function propagate() {
     const copies = await post(`/api/boxes/${live.id}/propagate/`, { frames });
     toast(copies.length ? `Propagated to frames ${copies[0].frame_index}–${copies.at(-1).frame_index} (${copies.length} boxes).` : "Nothing to propagate: the next frames have this object already.", "success", 4000);
     await reloadAll();
+    await suggestions.load(current); // the frames it filled are finished: no longer suggested
   } catch (error) {
     reportError(error);
   }
@@ -494,6 +495,7 @@ function paste() {
     last = editor.create(current, { ...b, track }, { seconds: clock.take() });
   }
   selectBox(last);
+  suggestions.drop(current, current);
   touched();
   toast(`Pasted ${clipboard.length} box${clipboard.length === 1 ? "" : "es"} onto frame ${current}.`, "info", 2000);
   return true;
