@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from annotate.models import Box, JobStatus, Suggestion
 from tests.annotate.loop.helpers import generation, prediction
-from tests.browser.helpers import ready_clip, wait_frame, wait_saved
+from tests.browser.helpers import boxes_of, drag, ready_clip, wait_frame, wait_saved
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -122,6 +122,11 @@ def test_space_plays_and_pauses_and_the_cvat_keymap_is_chosen_per_user(browser, 
     wait_frame(page, 2)
     page.keyboard.press("n")  # the next drag draws, even starting on a pre-label
     expect(page.locator("#toasts")).to_contain_text("Drag on the frame to draw")
+    drag(page, (30, 40), (70, 75))  # starts inside the 0.95 pre-label: draws instead of moving it
+    wait_saved(page)
+    frame_two = boxes_of(video, 2)
+    assert [b.source for b in frame_two] == ["model", "model", "human"]
+    assert (frame_two[0].x, frame_two[0].y) == (20, 30)
 
     # A key with no action says so instead of doing nothing.
     page.keyboard.press("z")
