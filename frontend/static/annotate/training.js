@@ -99,7 +99,8 @@ export function createTrainingPanel({ videoId, nodes, onFinished }) {
     if (!summary) return;
     const manager = project && project.role === "manager";
     autoToggle.checked = summary.auto_train;
-    autoAfter.value = String(summary.auto_train_after_frames);
+    // Never under the person's fingers: a refresh while they type would undo what they typed.
+    if (document.activeElement !== autoAfter) autoAfter.value = String(summary.auto_train_after_frames);
     for (const input of [autoToggle, autoAfter]) {
       input.disabled = !manager;
       input.title = manager ? "" : "Only a project manager changes this setting.";
