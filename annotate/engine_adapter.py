@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from annotate.models import Box, BoxSource, Frame, Generation, LabelClass, ReviewState, Video
+from annotate.selectors.frames import finished_frames_q
 from micromodels.checkpoints import verify_checkpoint
 from micromodels.config import PrelabelConfig, TrainConfig
 from micromodels.errors import EngineError
@@ -28,17 +29,13 @@ _MIN_SIDE = 1.0  # pixels; a prediction thinner than this after clipping to the 
 
 
 def labeled_frames_q() -> Q:
-    """Frames a person labeled: touched, reviewed, or carrying a human box (e.g. from an import), and
-    with no prediction left unreviewed.
+    """Frames the model trains on: the finished frames (annotate.selectors.frames, the one definition).
 
-    Every object on such a frame is taken as boxed, so a labeled frame without boxes is a negative. A
-    frame half reviewed (one prediction accepted, another still pending) is not labeled yet: training
-    on it would teach the detector that the unreviewed object is background.
+    Every object on such a frame is taken as boxed, so a finished frame without boxes is a negative. A
+    frame half reviewed (one prediction accepted, another still pending) is not finished: training on
+    it would teach the detector that the unreviewed object is background.
     """
-    human = Box.objects.filter(frame=OuterRef("pk"), source=BoxSource.HUMAN)
-    pending = Box.objects.filter(frame=OuterRef("pk"), review_state=ReviewState.PENDING)
-    person = Q(touched_at__isnull=False) | Q(reviewed_at__isnull=False) | Q(Exists(human))
-    return person & ~Q(Exists(pending))
+    return finished_frames_q()
 
 
 def labeled_frames_of(video: Video) -> QuerySet[Frame]:
@@ -54,6 +51,17 @@ def frames_open_to_predictions(video: Video) -> QuerySet[Frame]:
         Frame.objects.filter(video=video, touched_at__isnull=True, reviewed_at__isnull=True)
         .exclude(Exists(confirmed))
         .order_by("index")
+    )
+
+
+def tracks_the_engine_saw(video: Video, keys: Iterable[int]) -> set[int]:
+    """Which engine track keys are this video's own tracks: those on confirmed boxes of finished
+    frames, the ids ``labeled_frames`` hands the engine, which keeps them on the boxes it follows.
+    Any other key is a track the engine made up (its ids start above the ones it was given)."""
+    return set(
+        Box.objects.filter(frame__in=labeled_frames_of(video), track_id__in=list(keys))
+        .filter(_CONFIRMED)
+        .values_list("track_id", flat=True)
     )
 
 

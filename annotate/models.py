@@ -142,6 +142,9 @@ class Frame(models.Model):
     # First time a person edited, added, deleted or accepted a box on this frame. Model predictions
     # are never written onto a touched frame.
     touched_at = models.DateTimeField(null=True, blank=True)
+    # Set: the frame is *finished* (docs/glossary.md): a person decided every box on it (accepted,
+    # edited, added or deleted, none left pending) or marked it done. The one stored mark read by the
+    # timeline, the API counts, the trainer and exports; kept by annotate.services.frames.
     reviewed_at = models.DateTimeField(null=True, blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -192,6 +195,10 @@ class Box(TimeStamped):
     )
     score = models.FloatField(null=True, blank=True)
     review_state = models.CharField(max_length=10, choices=ReviewState.choices, default=ReviewState.ACCEPTED)
+    # Track flags as CVAT and MOT know them: the object is hidden behind something (still boxed where
+    # it is thought to be) / has left the view (the box keeps the track's last place, not drawn).
+    occluded = models.BooleanField(default=False)
+    outside = models.BooleanField(default=False)
     # Optimistic concurrency: an edit names the version it read; a stale one is refused (409).
     version = models.PositiveIntegerField(default=1)
     created_by = models.ForeignKey(

@@ -7,3 +7,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("annotate.urls")),
 ]
+
+# Unknown addresses get the same plain page as a missing project or clip.
+handler404 = "annotate.web.views.page_not_found"

@@ -10,9 +10,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotate.apis.serializers.boxes import (
+    AcceptAboveResultSerializer,
+    AcceptAboveSerializer,
     BoxConflictSerializer,
     BoxCreateSerializer,
     BoxDeleteSerializer,
+    BoxPropagateSerializer,
     BoxRangeSerializer,
     BoxSerializer,
     BoxUpdateSerializer,
@@ -20,7 +23,8 @@ from annotate.apis.serializers.boxes import (
 from annotate.permissions import request_user, require_annotator
 from annotate.selectors.boxes import box_get_for_user, box_list
 from annotate.selectors.videos import video_for_user
-from annotate.services.boxes import box_create, box_delete, box_update
+from annotate.services.boxes import box_create, box_delete, box_propagate, box_update
+from annotate.services.corrections import prelabels_accept_above
 
 CONFLICT = OpenApiResponse(BoxConflictSerializer, description="Stale version; `current` is the box now.")
 
@@ -84,7 +88,36 @@ class BoxDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class BoxPropagateApi(APIView):
+    @extend_schema(request=BoxPropagateSerializer, responses={201: BoxSerializer(many=True)})
+    def post(self, request: Request, box_id: int) -> Response:
+        """Copy the box onto the next ``frames`` frames, on its track (made when it has none); frames
+        where the track is boxed already are skipped. Returns the copies."""
+        user = request_user(request)
+        box = box_get_for_user(user=user, box_id=box_id)
+        require_annotator(box, user=user, action="propagate boxes")
+        data = BoxPropagateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        copies = box_propagate(box_id=box.id, frames=data.validated_data["frames"], user=user)
+        return Response(BoxSerializer(copies, many=True).data, status=status.HTTP_201_CREATED)
+
+
+class AcceptAboveApi(APIView):
+    @extend_schema(request=AcceptAboveSerializer, responses=AcceptAboveResultSerializer)
+    def post(self, request: Request, video_id: int) -> Response:
+        """Accept every pending prediction scoring at least ``min_score`` on a frame range."""
+        user = request_user(request)
+        video = video_for_user(user=user, video_id=video_id)
+        require_annotator(video, user=user, action="accept pre-labels")
+        data = AcceptAboveSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = prelabels_accept_above(video=video, user=user, **data.validated_data)
+        return Response(AcceptAboveResultSerializer(result).data)
+
+
 urlpatterns = [
     path("videos/<int:video_id>/boxes/", BoxListApi.as_view(), name="box-list"),
+    path("videos/<int:video_id>/boxes/accept-above/", AcceptAboveApi.as_view(), name="box-accept-above"),
     path("boxes/<int:box_id>/", BoxDetailApi.as_view(), name="box-detail"),
+    path("boxes/<int:box_id>/propagate/", BoxPropagateApi.as_view(), name="box-propagate"),
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse
 from django.urls import path
 from django.utils.html import escape, format_html, format_html_join
@@ -98,13 +99,20 @@ def render_reference(schema: dict[str, Any]) -> str:
 
 
 class ApiReferenceView(APIView):
-    """GET /api/docs/: every operation and schema of the API as one static HTML page."""
+    """GET /api/docs/: every operation and schema of the API as one static HTML page.
+
+    A page people open in a browser: signed out, they are sent to the login page (and back here),
+    not shown a raw 403."""
+
+    permission_classes: list[type] = []
 
     def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
         return super().perform_content_negotiation(request, force=True)
 
     @extend_schema(exclude=True)
     def get(self, request: Request) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
         schema = SchemaGenerator().get_schema(request=request, public=True)
         return HttpResponse(render_reference(schema), content_type="text/html; charset=utf-8")
 

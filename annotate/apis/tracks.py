@@ -9,11 +9,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotate.apis.serializers.tracks import TrackCreateSerializer, TrackSerializer, TrackUpdateSerializer
+from annotate.apis.serializers.tracks import (
+    TrackCreateSerializer,
+    TrackMergeSerializer,
+    TrackSerializer,
+    TrackSplitSerializer,
+    TrackUpdateSerializer,
+)
 from annotate.permissions import request_user, require_annotator
 from annotate.selectors.tracks import track_get_for_user, track_list
 from annotate.selectors.videos import video_for_user
-from annotate.services.tracks import track_create, track_delete, track_update
+from annotate.services.tracks import track_create, track_delete, track_merge, track_split, track_update
 
 
 class TrackListApi(APIView):
@@ -56,7 +62,40 @@ class TrackDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class TrackMergeApi(APIView):
+    @extend_schema(request=TrackMergeSerializer, responses=TrackSerializer)
+    def post(self, request: Request, track_id: int) -> Response:
+        """Move every box of this track onto ``into`` and delete this one (409 when both are boxed on
+        one frame)."""
+        user = request_user(request)
+        track = track_get_for_user(user=user, track_id=track_id)
+        require_annotator(track, user=user, action="merge tracks")
+        data = TrackMergeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        into = track_get_for_user(user=user, track_id=data.validated_data["into"])
+        merged = track_merge(track=track, into=into, user=user)
+        return Response(TrackSerializer(track_get_for_user(user=user, track_id=merged.id)).data)
+
+
+class TrackSplitApi(APIView):
+    @extend_schema(request=TrackSplitSerializer, responses={201: TrackSerializer})
+    def post(self, request: Request, track_id: int) -> Response:
+        """The boxes from ``frame_index`` on go to a new track, which is returned."""
+        user = request_user(request)
+        track = track_get_for_user(user=user, track_id=track_id)
+        require_annotator(track, user=user, action="split tracks")
+        data = TrackSplitSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        new = track_split(track=track, frame_index=data.validated_data["frame_index"], user=user)
+        return Response(
+            TrackSerializer(track_get_for_user(user=user, track_id=new.id)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
 urlpatterns = [
     path("videos/<int:video_id>/tracks/", TrackListApi.as_view(), name="track-list"),
     path("tracks/<int:track_id>/", TrackDetailApi.as_view(), name="track-detail"),
+    path("tracks/<int:track_id>/merge/", TrackMergeApi.as_view(), name="track-merge"),
+    path("tracks/<int:track_id>/split/", TrackSplitApi.as_view(), name="track-split"),
 ]

@@ -66,6 +66,8 @@ class BoxRow(NamedTuple):
     source: str
     generation: int | None
     score: float | None
+    occluded: bool = False  # track flags (CVAT/MOT): hidden behind something / left the view
+    outside: bool = False
 
 
 @dataclass(frozen=True)
@@ -171,6 +173,8 @@ def iter_boxes(*, project_id: int, flt: ExportFilter) -> Iterator[BoxRow]:
             "source",
             "generation__number",
             "score",
+            "occluded",
+            "outside",
         )
     )
     for row in rows.iterator(chunk_size=CHUNK):

@@ -3,25 +3,26 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import User
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from annotate.errors import NotFoundError
-from annotate.models import Box, BoxSource, Frame, Membership, Project, ReviewState, Video
+from annotate.models import Box, Frame, Membership, Project, ReviewState, Video
 from annotate.selectors._counts import count_of
+from annotate.selectors.frames import finished_frames_q, frame_pending_q
 
 
 def _with_counts(qs: QuerySet[Video]) -> QuerySet[Video]:
-    model_boxes = Box.objects.filter(frame=OuterRef("pk"), source=BoxSource.MODEL)
+    # Labeled = finished, the one definition the trainer and exports use (selectors/frames.py).
     return qs.annotate(
         count_frames=count_of(Frame.objects.filter(video=OuterRef("pk")), "video"),
         count_labeled_frames=count_of(
-            Frame.objects.filter(video=OuterRef("pk"), touched_at__isnull=False), "video"
+            Frame.objects.filter(video=OuterRef("pk")).filter(finished_frames_q()), "video"
         ),
         count_finished_frames=count_of(
             Frame.objects.filter(video=OuterRef("pk"), reviewed_at__isnull=False), "video"
         ),
         count_prelabeled_frames=count_of(
-            Frame.objects.filter(video=OuterRef("pk"), touched_at__isnull=True).filter(Exists(model_boxes)),
+            Frame.objects.filter(video=OuterRef("pk")).exclude(finished_frames_q()).filter(frame_pending_q()),
             "video",
         ),
         count_accepted_boxes=count_of(

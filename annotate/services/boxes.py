@@ -21,8 +21,9 @@ from annotate.services.corrections import (
     correction_on_box_deleted,
     correction_on_box_edited,
 )
+from annotate.services.frames import frame_settle
 
-UPDATABLE_FIELDS = frozenset({"x", "y", "w", "h", "label_class_id", "track_id"})
+UPDATABLE_FIELDS = frozenset({"x", "y", "w", "h", "label_class_id", "track_id", "occluded", "outside"})
 _EPSILON = 1e-6  # float slack at the right/bottom edge
 
 
@@ -56,9 +57,11 @@ def _check_track(video: Video, track_id: int | None) -> None:
         raise ServiceError("No such track in this video.", field="track")
 
 
-def _touch_frame(frame_id: int) -> None:
-    """Record the first human touch of the frame; later touches keep the first time."""
+def _touch_frame(frame_id: int, user: User | None = None) -> None:
+    """Record the first human touch of the frame (later touches keep the first time), and settle its
+    finished mark: a frame with every box decided is finished (annotate.services.frames)."""
     Frame.objects.filter(id=frame_id, touched_at__isnull=True).update(touched_at=timezone.now())
+    frame_settle(frame_id=frame_id, user=user)
 
 
 def _stale(box_id: int, version: int) -> Exception:
@@ -107,7 +110,7 @@ def box_create(
         created_by=user,
         updated_by=user,
     )
-    _touch_frame(frame.id)
+    _touch_frame(frame.id, user)
     created = _load(box.id)
     assert created is not None
     correction_on_box_added(box=created, user=user, seconds=seconds)
@@ -166,7 +169,7 @@ def box_write(
         values["review_state"] = review_state
     if not Box.objects.filter(id=box.id, version=version).update(**values):
         raise _stale(box.id, version)
-    _touch_frame(box.frame_id)
+    _touch_frame(box.frame_id, user)
     updated = _load(box.id)
     assert updated is not None
     return updated
@@ -183,5 +186,48 @@ def box_delete(
     expected = box.version if version is None else version
     if not Box.objects.filter(id=box_id, version=expected).delete()[0]:
         raise _stale(box_id, expected)
-    _touch_frame(box.frame_id)
+    _touch_frame(box.frame_id, user)
     correction_on_box_deleted(box=box, user=user, seconds=seconds)
+
+
+MAX_PROPAGATE = 500  # frames one propagation may fill; a longer object is propagated again from its end
+
+
+@transaction.atomic
+def box_propagate(*, box_id: int, frames: int, user: User | None = None) -> list[Box]:
+    """Copy the box onto the next ``frames`` frames, on its track (a new track when it has none), as
+    boxes a person drew ("propagate" in CVAT). A frame where the track is boxed already is skipped, so
+    propagating twice never doubles a box. The copies are returned in frame order."""
+    if not 1 <= frames <= MAX_PROPAGATE:
+        raise ServiceError(f"Propagate 1 to {MAX_PROPAGATE} frames at a time.", field="frames")
+    box = _load(box_id)
+    if box is None:
+        raise NotFoundError("No such box.")
+    if box.review_state == ReviewState.PENDING:
+        raise ServiceError("Accept or correct this pre-label before propagating it.")
+    video = box.frame.video
+    if box.track_id is None:
+        track = Track.objects.create(video=video, label_class_id=box.label_class_id)
+        box = box_write(
+            box=box, version=box.version, user=user, changes={"track_id": track.id}, review_state=None
+        )
+    track_id = box.track_id
+    assert track_id is not None
+    index: int = box.frame.index
+    last = min(index + frames, video.frame_count - 1)
+    boxed = set(Box.objects.filter(track_id=track_id).values_list("frame__index", flat=True))
+    return [
+        box_create(
+            video=video,
+            frame_index=i,
+            x=box.x,
+            y=box.y,
+            w=box.w,
+            h=box.h,
+            label_class_id=box.label_class_id,
+            track_id=track_id,
+            user=user,
+        )
+        for i in range(index + 1, last + 1)
+        if i not in boxed
+    ]

@@ -4,8 +4,12 @@ Four actions become ``CorrectionEvent`` rows: ``accept`` (a prediction kept unch
 on a frame" is one action with ``box_count`` = n), ``edit`` (a prediction moved, resized or
 re-classed; with the IoU between the prediction and the result), ``delete`` (a false positive) and
 ``add`` (a box the model missed). The box services call the ``correction_on_*`` hooks inside their
-own transactions, so no write path can skip them. Enough corrected frames since the last run start
-the clip's next generation when the project trains automatically.
+own transactions, so no write path can skip them.
+
+Automatic training counts *finished* frames (annotate.services.frames) and is checked only at a frame
+boundary: when a person marks a frame done (accept-all) or leaves a frame they finished
+(``frame_leave``). A box saved in the middle of a frame never starts a run, so the fixes a person is
+still making on that frame are not missed by it.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from annotate.errors import ConflictError, NotFoundError, StaleVersionError
+from annotate.errors import ConflictError, NotFoundError, ServiceError, StaleVersionError
 from annotate.models import (
     ACTIVE_JOB_STATUSES,
     Box,
@@ -32,6 +36,8 @@ from annotate.models import (
     ReviewState,
     Video,
 )
+from annotate.selectors.frames import finished_frames_q, finished_since_last_generation
+from annotate.services.frames import frame_settle, frames_settle_many
 from micromodels.metrics import iou
 
 logger = logging.getLogger(__name__)
@@ -56,7 +62,7 @@ def correction_record(
     iou: float | None = None,
     seconds: float | None = None,
 ) -> CorrectionEvent:
-    """One event; after the surrounding transaction commits, maybe start the next generation."""
+    """One correction event (label-efficiency accounting)."""
     event = CorrectionEvent.objects.create(
         video_id=video_id,
         frame_index=frame_index,
@@ -68,7 +74,6 @@ def correction_record(
         iou=iou,
         seconds=seconds,
     )
-    transaction.on_commit(lambda: _auto_train(video_id))
     return event
 
 
@@ -80,19 +85,9 @@ def _auto_train(video_id: int) -> None:
         logger.exception("automatic training check failed for video %s", video_id)
 
 
-def corrected_frames_since_last_run(video: Video) -> int:
-    """Distinct frames people corrected since the clip's latest generation was started."""
-    events = CorrectionEvent.objects.filter(video=video)
-    latest = Generation.objects.filter(video=video).order_by("-number").values_list("created_at", flat=True)
-    started = latest.first()
-    if started is not None:
-        events = events.filter(created_at__gte=started)
-    return events.values("frame_index").distinct().count()
-
-
 def generation_auto_start(*, video_id: int) -> Generation | None:
     """Start the next generation when the project trains automatically, nothing is running, and
-    ``auto_train_after_frames`` frames were corrected since the latest run started."""
+    ``auto_train_after_frames`` frames were finished since the latest run started."""
     from annotate.services.generations import generation_start
 
     video = Video.objects.select_related("project").filter(id=video_id).first()
@@ -100,10 +95,20 @@ def generation_auto_start(*, video_id: int) -> Generation | None:
         return None
     if Generation.objects.filter(video=video, status__in=ACTIVE_JOB_STATUSES).exists():
         return None
-    if corrected_frames_since_last_run(video) < video.project.auto_train_after_frames:
+    if finished_since_last_generation(video) < video.project.auto_train_after_frames:
         return None
     generation, created = generation_start(video=video, automatic=True)
     return generation if created else None
+
+
+def frame_leave(*, video: Video, frame_index: int) -> None:
+    """The person moved on from the frame: if it is finished, check the automatic start (after commit).
+
+    The frame boundary is the only place a run starts by itself, so it never cuts into a frame a
+    person is still working on."""
+    if Frame.objects.filter(video=video, index=frame_index).filter(finished_frames_q()).exists():
+        video_id = video.id
+        transaction.on_commit(lambda: _auto_train(video_id))
 
 
 def _video_generation(video_id: int) -> int | None:
@@ -196,6 +201,7 @@ def box_accept(*, box_id: int, version: int, user: Person, seconds: float | None
             raise NotFoundError("No such box.")
         raise StaleVersionError(f"Box {box_id} changed meanwhile: reload it and retry.", current=current)
     _touch(box.frame_id)
+    frame_settle(frame_id=box.frame_id, user=person(user))
     correction_record(
         video_id=box.frame.video_id,
         frame_index=box.frame.index,
@@ -222,9 +228,10 @@ class AcceptAll:
 def frame_accept_all(
     *, video: Video, frame_index: int, user: Person, seconds: float | None = None
 ) -> AcceptAll:
-    """Accept every pending prediction on the frame as one action, and mark the frame reviewed.
+    """Mark the frame done: accept every pending prediction on it as one action, and mark it finished.
 
-    Nothing pending is fine ("this frame is right as it is"): the frame is marked, no event.
+    Nothing pending is fine ("this frame is right as it is"): the frame is marked, no event. A frame
+    boundary, so the automatic start is checked after commit.
     """
     frame = Frame.objects.filter(video=video, index=frame_index).first()
     if frame is None:
@@ -243,6 +250,7 @@ def frame_accept_all(
     now = timezone.now()
     Frame.objects.filter(id=frame.id, touched_at__isnull=True).update(touched_at=now)
     Frame.objects.filter(id=frame.id).update(reviewed_at=now, reviewed_by=person(user))
+    transaction.on_commit(lambda: _auto_train(video.id))
     event = None
     if count:
         event = correction_record(
@@ -256,3 +264,58 @@ def frame_accept_all(
         )
     boxes = list(Box.objects.filter(id__in=ids).annotate(frame_index=F("frame__index")).order_by("id"))
     return AcceptAll(event_id=event.id if event else None, boxes=boxes)
+
+
+@dataclass(frozen=True)
+class BulkAccept:
+    accepted: int  # predictions accepted
+    frames: int  # frames they were on
+    finished: int  # frames that became finished by it
+
+
+@transaction.atomic
+def prelabels_accept_above(
+    *, video: Video, min_score: float, frame_start: int, frame_end: int, user: Person
+) -> BulkAccept:
+    """Accept every pending prediction scoring at least ``min_score`` on frames ``frame_start`` to
+    ``frame_end`` (the review pass's threshold): one ``accept`` event per frame, with its box count."""
+    if frame_end < frame_start:
+        raise ServiceError("The last frame must not be before the first.", field="frame_end")
+    pending = Box.objects.filter(
+        frame__video=video,
+        frame__index__gte=frame_start,
+        frame__index__lte=frame_end,
+        source=BoxSource.MODEL,
+        review_state=ReviewState.PENDING,
+        score__gte=min_score,
+    )
+    rows = list(
+        pending.select_for_update(of=("self",)).values_list("id", "frame_id", "frame__index", "generation_id")
+    )
+    if not rows:
+        return BulkAccept(accepted=0, frames=0, finished=0)
+    Box.objects.filter(id__in=[r[0] for r in rows]).update(
+        review_state=ReviewState.ACCEPTED,
+        version=F("version") + 1,
+        updated_by=person(user),
+        updated_at=timezone.now(),
+    )
+    per_frame: dict[tuple[int, int], list[int | None]] = {}
+    for _box_id, frame_id, index, generation_id in rows:
+        per_frame.setdefault((frame_id, index), []).append(generation_id)
+    for (_frame_id, index), generations in sorted(per_frame.items(), key=lambda item: item[0][1]):
+        distinct = set(generations)
+        correction_record(
+            video_id=video.id,
+            frame_index=index,
+            action=CorrectionAction.ACCEPT,
+            user=user,
+            generation_id=distinct.pop() if len(distinct) == 1 else _video_generation(video.id),
+            box_count=len(generations),
+        )
+    frame_ids = {frame_id for frame_id, _ in per_frame}
+    Frame.objects.filter(id__in=frame_ids, touched_at__isnull=True).update(touched_at=timezone.now())
+    finished = frames_settle_many(frame_ids=frame_ids, user=person(user))
+    video_id = video.id
+    transaction.on_commit(lambda: _auto_train(video_id))
+    return BulkAccept(accepted=len(rows), frames=len(frame_ids), finished=finished)

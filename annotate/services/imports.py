@@ -47,6 +47,7 @@ from annotate.models import (
     Video,
     VideoStatus,
 )
+from annotate.services.frames import frames_settle_many
 from annotate.services.projects import label_class_create
 
 MAX_LISTED_ERRORS = 200
@@ -323,6 +324,8 @@ def _write(
     frame_ids = {frames[i.frame_index].id for i in items}
     if not as_predictions:
         Frame.objects.filter(id__in=frame_ids, touched_at__isnull=True).update(touched_at=timezone.now())
+        # Imported labels are decided boxes: their frames are finished (unless a prediction is pending).
+        frames_settle_many(frame_ids=frame_ids, user=created_by)
     return ImportResult(
         video=video.id,
         boxes=len(boxes),

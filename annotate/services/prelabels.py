@@ -100,7 +100,10 @@ def prelabels_commit(
     for prediction in predictions:
         if prediction.track_key is not None:
             labels_by_track[prediction.track_key][prediction.label_class_id] += 1
-    keys = sorted(labels_by_track)
+    # A prediction that follows a person's track stays on it (the same object keeps its id across
+    # generations); the engine's own new tracks become model tracks of this generation.
+    continued = engine_adapter.tracks_the_engine_saw(video, labels_by_track)
+    keys = sorted(set(labels_by_track) - continued)
     tracks = Track.objects.bulk_create(
         Track(
             video=video,
@@ -111,7 +114,7 @@ def prelabels_commit(
         )
         for key in keys
     )
-    track_ids = {key: track.id for key, track in zip(keys, tracks, strict=True)}
+    track_ids = {key: track.id for key, track in zip(keys, tracks, strict=True)} | {k: k for k in continued}
     Box.objects.bulk_create(
         Box(
             frame_id=writable[p.frame_index],

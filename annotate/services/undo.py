@@ -35,6 +35,7 @@ from annotate.services.boxes import (
     box_write,
 )
 from annotate.services.corrections import Person, person
+from annotate.services.frames import frame_settle
 
 
 def _own_event(*, user: Person, video_id: int, action: str, box_id: int | None) -> CorrectionEvent | None:
@@ -129,7 +130,7 @@ def box_restore(
         updated_by=actor,
         **fields,
     )
-    _touch_frame(frame.id)
+    _touch_frame(frame.id, person(user))
     restored = _load(box_id)
     assert restored is not None
     return restored
@@ -145,6 +146,7 @@ def box_undo_create(*, box_id: int, version: int, user: Person) -> None:
     if not Box.objects.filter(id=box_id, version=version).delete()[0]:
         raise _stale(box_id, version)
     event.delete()
+    frame_settle(frame_id=box.frame_id, user=person(user), after_undo=True)
 
 
 @transaction.atomic
@@ -187,6 +189,7 @@ def box_unaccept(*, box_id: int, version: int, user: Person) -> Box:
     ):
         raise _stale(box_id, version)
     event.delete()
+    frame_settle(frame_id=box.frame_id, user=person(user), after_undo=True)
     result = _load(box_id)
     assert result is not None
     return result
@@ -197,8 +200,8 @@ def frame_unaccept_all(
     *, video: Video, frame_index: int, user: Person, event_id: int, boxes: dict[int, int]
 ) -> list[Box]:
     """Undo accept-all: ``boxes`` (id -> version now) are exactly those its event accepted; they
-    go back to pending, the event is removed, and the frame is no longer marked reviewed unless
-    another accept-all on it still stands. The frame stays touched: a person did look at it."""
+    go back to pending, the event is removed, and the frame is no longer finished. The frame stays
+    touched: a person did look at it."""
     actor = person(user)
     event = (
         CorrectionEvent.objects.select_for_update()
@@ -235,9 +238,7 @@ def frame_unaccept_all(
         updated_at=timezone.now(),
     )
     event.delete()
-    others = CorrectionEvent.objects.filter(
-        video=video, frame_index=frame_index, action=CorrectionAction.ACCEPT, box_id=None
-    )
-    if not others.exists():
-        Frame.objects.filter(video=video, index=frame_index).update(reviewed_at=None, reviewed_by=None)
+    # The predictions are pending again, so the frame is not finished any more (services.frames).
+    frame_id = Frame.objects.filter(video=video, index=frame_index).values_list("id", flat=True).get()
+    frame_settle(frame_id=frame_id, user=actor, after_undo=True)
     return list(Box.objects.filter(id__in=boxes).annotate(frame_index=F("frame__index")).order_by("id"))

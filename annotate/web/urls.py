@@ -25,4 +25,5 @@ urlpatterns = [
     path("projects/<int:project_id>/settings/", views.project_settings, name="project_settings"),
     path("videos/<int:video_id>/", views.video_workspace, name="video_workspace"),
     path("videos/<int:video_id>/dashboard/", views.video_dashboard, name="video_dashboard"),
+    path("favicon.ico", views.favicon, name="favicon"),
 ]

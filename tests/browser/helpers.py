@@ -64,17 +64,24 @@ def drag(page, start: tuple[float, float], end: tuple[float, float]) -> None:
     page.mouse.up()
 
 
+TIMELINE_PIXEL = """(index) => {
+    const c = document.querySelector('#timeline canvas');
+    const count = Number(c.getAttribute('aria-valuemax')) + 1;
+    const x = Math.floor(((index + 0.25) / count) * c.width);  // off the current-frame line
+    const y = Math.floor(c.height / 2);
+    return Array.from(c.getContext('2d').getImageData(x, y, 1, 1).data.slice(0, 3));
+}"""
+
+
 def timeline_color(page, index: int) -> list[int]:
     """RGB of the timeline tick of a frame (left of its middle, clear of the current-frame line)."""
-    return page.evaluate(
-        """(index) => {
-            const c = document.querySelector('#timeline canvas');
-            const count = Number(c.getAttribute('aria-valuemax')) + 1;
-            const x = Math.floor(((index + 0.25) / count) * c.width);  // off the current-frame line
-            const y = Math.floor(c.height / 2);
-            return Array.from(c.getContext('2d').getImageData(x, y, 1, 1).data.slice(0, 3));
-        }""",
-        index,
+    return page.evaluate(TIMELINE_PIXEL, index)
+
+
+def wait_timeline_color(page, index: int, rgb: list[int]) -> None:
+    """Wait until the timeline tick of a frame is painted ``rgb`` (it repaints on an animation frame)."""
+    page.wait_for_function(
+        f"([index, rgb]) => ({TIMELINE_PIXEL})(index).every((v, k) => v === rgb[k])", arg=[index, rgb]
     )
 
 

@@ -13,11 +13,13 @@ from tests.browser.helpers import (
     timeline_color,
     wait_frame,
     wait_saved,
+    wait_timeline_color,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 HUMAN_GREEN = [0x3F, 0xB9, 0x50]
+FINISHED_BLUE = [0x4C, 0x9A, 0xFF]
 EMPTY_GREY = [0x3A, 0x3F, 0x47]
 
 
@@ -116,8 +118,8 @@ def test_keys_and_timeline_navigate_and_the_timeline_marks_labeled_frames(browse
     wait_saved(page)
     assert len(boxes_of(video, 3)) == 1
     page.wait_for_function("document.querySelector('#count-human').textContent === '1'")
-    page.wait_for_timeout(100)  # the timeline repaints on the next animation frame
-    assert timeline_color(page, 3) == HUMAN_GREEN
+    # Every box on frame 3 is decided (the one a person drew): the frame is finished.
+    wait_timeline_color(page, 3, FINISHED_BLUE)
     assert timeline_color(page, 4) == EMPTY_GREY
 
     # Clicking the timeline jumps to that frame.
@@ -128,7 +130,9 @@ def test_keys_and_timeline_navigate_and_the_timeline_marks_labeled_frames(browse
 
     page.keyboard.press("?")
     assert page.locator("#help").is_visible()
-    assert page.get_by_role("dialog").get_by_text("Accept all pre-labels on the frame").is_visible()
+    assert (
+        page.get_by_role("dialog").get_by_text("Finish the frame (accept all pre-labels left)").is_visible()
+    )
     page.keyboard.press("Escape")
     assert not page.locator("#help").is_visible()
 

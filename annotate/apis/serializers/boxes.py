@@ -22,6 +22,8 @@ class BoxSerializer(serializers.Serializer):
     generation = serializers.IntegerField(source="generation_id", allow_null=True)
     score = serializers.FloatField(allow_null=True)
     review_state = serializers.ChoiceField(choices=ReviewState.choices)
+    occluded = serializers.BooleanField()
+    outside = serializers.BooleanField()
     version = serializers.IntegerField()
     updated_at = serializers.DateTimeField()
 
@@ -81,9 +83,27 @@ class BoxUpdateSerializer(serializers.Serializer):
     h = serializers.FloatField(required=False)
     label_class = serializers.IntegerField(source="label_class_id", required=False)
     track = serializers.IntegerField(source="track_id", required=False, allow_null=True)
+    occluded = serializers.BooleanField(required=False)
+    outside = serializers.BooleanField(required=False)
     seconds = action_seconds()
 
 
 class BoxDeleteSerializer(serializers.Serializer):
     version = serializers.IntegerField(min_value=1, required=False)
     seconds = action_seconds()
+
+
+class BoxPropagateSerializer(serializers.Serializer):
+    frames = serializers.IntegerField(min_value=1, max_value=500, help_text="How many frames forward.")
+
+
+class AcceptAboveSerializer(serializers.Serializer):
+    min_score = serializers.FloatField(min_value=0, max_value=1)
+    frame_start = serializers.IntegerField(min_value=0)
+    frame_end = serializers.IntegerField(min_value=0)
+
+
+class AcceptAboveResultSerializer(serializers.Serializer):
+    accepted = serializers.IntegerField()
+    frames = serializers.IntegerField()
+    finished = serializers.IntegerField()

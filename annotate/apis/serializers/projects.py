@@ -96,7 +96,13 @@ class MembershipSerializer(serializers.Serializer):
 
 class MembershipCreateSerializer(serializers.Serializer):
     username = serializers.SlugRelatedField(
-        slug_field="username", queryset=get_user_model().objects.filter(is_active=True), source="user"
+        slug_field="username",
+        queryset=get_user_model().objects.filter(is_active=True),
+        source="user",
+        error_messages={
+            "does_not_exist": "Nobody is signed up as “{value}”: check the spelling, or ask an administrator "
+            "to create the account first."
+        },
     )
     role = serializers.ChoiceField(choices=Role.choices, default=Role.ANNOTATOR)
 

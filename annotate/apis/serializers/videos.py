@@ -89,8 +89,14 @@ class FrameSerializer(serializers.Serializer):
     image_url = serializers.SerializerMethodField()
     human_boxes = serializers.IntegerField(help_text="Number of human boxes on the frame.")
     model_boxes = serializers.IntegerField(help_text="Number of model predictions on the frame.")
+    pending_boxes = serializers.IntegerField(help_text="Predictions on the frame nobody decided yet.")
+    lowest_pending_score = serializers.FloatField(
+        allow_null=True, help_text="The lowest score among them (the review pass's next low-score frame)."
+    )
     touched = serializers.SerializerMethodField()
-    reviewed = serializers.SerializerMethodField()
+    finished = serializers.SerializerMethodField(
+        help_text="Every box on the frame decided, or the frame marked done (docs/glossary.md)."
+    )
 
     def get_image_url(self, frame: Any) -> str:
         return f"{self.context['image_url_prefix']}{frame.index}/image"
@@ -98,5 +104,18 @@ class FrameSerializer(serializers.Serializer):
     def get_touched(self, frame: Any) -> bool:
         return frame.touched_at is not None
 
-    def get_reviewed(self, frame: Any) -> bool:
+    def get_finished(self, frame: Any) -> bool:
         return frame.reviewed_at is not None
+
+
+class FrameSummarySerializer(serializers.Serializer):
+    """A clip's frames by state, counted on the server, and the distance to the next automatic run."""
+
+    frames = serializers.IntegerField()
+    finished = serializers.IntegerField()
+    prelabeled = serializers.IntegerField(help_text="Not finished, with predictions nobody decided yet.")
+    human = serializers.IntegerField(help_text="Frames with at least one human box.")
+    finished_since_last_generation = serializers.IntegerField()
+    frames_until_next_generation = serializers.IntegerField()
+    auto_train = serializers.BooleanField()
+    auto_train_after_frames = serializers.IntegerField()

@@ -15,15 +15,23 @@ export class ApiError extends Error {
     return (this.status === 404 && !this.json) || this.status === 405 || this.status === 501;
   }
 
+  static sentences(value) {
+    if (typeof value === "string") return [value];
+    if (Array.isArray(value)) return value.flatMap((v) => ApiError.sentences(v));
+    if (value && typeof value === "object") return Object.values(value).flatMap((v) => ApiError.sentences(v));
+    return [];
+  }
+
   static describe(status, body) {
     if (body && typeof body === "object") {
       if (typeof body.detail === "string") return body.detail;
+      // Field errors read as sentences: the server's messages, without its field names.
       const parts = [];
       for (const [field, value] of Object.entries(body)) {
         if (field === "code") continue;
-        parts.push(`${field}: ${Array.isArray(value) ? value.join(" ") : JSON.stringify(value)}`);
+        parts.push(...ApiError.sentences(value));
       }
-      if (parts.length) return parts.join("; ");
+      if (parts.length) return [...new Set(parts)].join(" ");
     }
     if (status === 0) return "The server could not be reached.";
     return `The server answered ${status}.`;

@@ -8,7 +8,12 @@
 //   canvas.on("edit", ({ id, x, y, w, h }) => ...)     // a box was moved or resized
 //   canvas.on("select", ({ id }) => ...)               // id null: nothing selected
 //   canvas.on("view", ({ scale, offsetX, offsetY }) => ...)
+//   canvas.on("spacetap", () => ...)                   // Space pressed and let go without panning
 //   canvas.select(id); canvas.zoom(factor, [clientX, clientY]); canvas.fit();
+//   canvas.armDraw()                                   // the next drag draws, even over a box
+//
+// A box with `locked` is selectable but not moved or resized; `occluded` is drawn dashed and
+// `outside` faint (the object left the view).
 //   canvas.imageToClient(x, y); canvas.destroy();
 
 const HANDLE = 5; // half size of a resize handle, in screen pixels
@@ -36,6 +41,8 @@ export function createCanvas(container, options = {}) {
   let userMovedView = false;
   let gesture = null; // { kind: draw|move|resize|pan, ... }
   let spaceDown = false;
+  let spacePanned = false;
+  let drawArmed = false;
   let hoverId = null;
   let frameDirty = true;
   let raf = 0;
@@ -202,7 +209,8 @@ export function createCanvas(container, options = {}) {
     const h = box.h * view.scale;
     ctx.save();
     ctx.lineWidth = selected ? 3 : box.id === hoverId ? 2.5 : 2;
-    ctx.setLineDash(pending ? [6, 4] : []);
+    ctx.setLineDash(pending ? [6, 4] : box.occluded ? [3, 3] : []);
+    if (box.outside) ctx.globalAlpha = 0.35;
     ctx.strokeStyle = "rgba(0,0,0,0.55)";
     ctx.strokeRect(x0 - 1, y0 - 1, w + 2, h + 2);
     ctx.strokeStyle = color;
@@ -216,6 +224,9 @@ export function createCanvas(container, options = {}) {
     if (box.track !== null && box.track !== undefined) parts.push(`#${box.track}`);
     parts.push(cls ? cls.name : "?");
     if (pending && typeof box.score === "number") parts.push(box.score.toFixed(2));
+    if (box.occluded) parts.push("occluded");
+    if (box.outside) parts.push("outside");
+    if (box.locked) parts.push("locked");
     const text = parts.join(" ");
     ctx.setLineDash([]);
     ctx.font = "12px system-ui, sans-serif";
@@ -244,10 +255,16 @@ export function createCanvas(container, options = {}) {
     if (!image) return;
     const [sx, sy] = localPoint(event);
     if (event.button === 1 || (event.button === 0 && spaceDown)) {
+      spacePanned = spaceDown;
       gesture = { kind: "pan", sx, sy, start: { ...view } };
     } else if (event.button === 0) {
-      const handle = hitHandle(sx, sy);
-      const box = handle ? handle.box : hitBox(sx, sy);
+      const handle = drawArmed ? null : hitHandle(sx, sy);
+      const box = drawArmed ? null : handle ? handle.box : hitBox(sx, sy);
+      if (box && box.locked) {
+        if (box.id !== selectedId) select(box.id, true);
+        emit("locked", { id: box.id });
+        return;
+      }
       if (handle) {
         gesture = { kind: "resize", id: box.id, handle: handle.handle, sx, sy, start: { ...box } };
       } else if (box) {
@@ -315,8 +332,10 @@ export function createCanvas(container, options = {}) {
     gesture = null;
     if (node.hasPointerCapture(event.pointerId)) node.releasePointerCapture(event.pointerId);
     if (g.kind === "draw") {
-      if (g.dragging && g.rect && g.rect.w >= MIN_SIZE && g.rect.h >= MIN_SIZE) emit("create", { ...g.rect });
-      else select(null, true);
+      if (g.dragging && g.rect && g.rect.w >= MIN_SIZE && g.rect.h >= MIN_SIZE) {
+        drawArmed = false;
+        emit("create", { ...g.rect });
+      } else select(null, true);
     } else if ((g.kind === "move" || g.kind === "resize") && g.dragging && g.preview) {
       const { id, x, y, w, h } = g.preview;
       const s = g.start;
@@ -338,8 +357,11 @@ export function createCanvas(container, options = {}) {
     if (event.code !== "Space") return;
     const target = event.target;
     if (target instanceof HTMLElement && /^(INPUT|SELECT|TEXTAREA|BUTTON)$/.test(target.tagName)) return;
+    const wasDown = spaceDown;
     spaceDown = event.type === "keydown";
     if (spaceDown) event.preventDefault();
+    if (spaceDown && !wasDown) spacePanned = false;
+    if (!spaceDown && wasDown && !spacePanned) emit("spacetap", {});
     node.style.cursor = spaceDown ? "grab" : "crosshair";
   }
 
@@ -388,6 +410,11 @@ export function createCanvas(container, options = {}) {
     setBoxes,
     select,
     selected: () => selectedId,
+    armDraw() {
+      drawArmed = true;
+      node.style.cursor = "crosshair";
+    },
+    drawArmed: () => drawArmed,
     fit: () => fit(true),
     zoom,
     view: () => ({ ...view }),

@@ -69,6 +69,17 @@ export function createEditor({ videoId, store, onSaveState, onConflict, onError 
     onConflict(frame, error);
   }
 
+  // A server call on a frame's boxes: a 409 (someone changed the box meanwhile) reloads the frame
+  // and tells the person; the error still fails the queued job.
+  async function guarded(frame, call) {
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 409) await conflict(frame, error);
+      throw error;
+    }
+  }
+
   function record(entry) {
     undoStack.push(entry);
     if (undoStack.length > HISTORY_LIMIT) undoStack.shift();
@@ -105,13 +116,9 @@ export function createEditor({ videoId, store, onSaveState, onConflict, onError 
     enqueue(async () => {
       const live = current(frame, key);
       if (!live) return;
-      try {
-        const saved = await patch(`/api/boxes/${live.id}/`, timed({ version: live.version, ...changes }, seconds));
-        replaceLocal(frame, live.id, saved);
-      } catch (error) {
-        if (error instanceof ApiError && error.status === 409) await conflict(frame, error);
-        throw error;
-      }
+      await guarded(frame, async () => {
+        replaceLocal(frame, live.id, await patch(`/api/boxes/${live.id}/`, timed({ version: live.version, ...changes }, seconds)));
+      });
     });
   }
 
@@ -146,12 +153,7 @@ export function createEditor({ videoId, store, onSaveState, onConflict, onError 
     return enqueue(async () => {
       const live = current(frame, key);
       if (!live || typeof live.id !== "number") return null;
-      try {
-        return await call(live);
-      } catch (error) {
-        if (error instanceof ApiError && error.status === 409) await conflict(frame, error);
-        throw error;
-      }
+      return guarded(frame, () => call(live));
     });
   }
 
@@ -230,13 +232,10 @@ export function createEditor({ videoId, store, onSaveState, onConflict, onError 
       const result = step.result;
       if (!result || !result.event) return;
       const boxes = result.boxes.map((b) => ({ id: b.id, version: versions.get(b.id) ?? b.version }));
-      try {
+      await guarded(frame, async () => {
         await post(`/api/videos/${videoId}/frames/${frame}/accept-all/undo/`, { event: result.event, boxes });
         await store.reload(frame);
-      } catch (error) {
-        if (error instanceof ApiError && error.status === 409) await conflict(frame, error);
-        throw error;
-      }
+      });
     });
   }
 

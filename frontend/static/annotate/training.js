@@ -1,22 +1,36 @@
-// "Label these next" and the micro-model panel of the workspace: suggestions, the Train button and a
-// live view of the running generation (polled from its database row through the API).
+// "Label these next" and the micro-model panel of the workspace: suggestions, the Train button, the
+// automatic-training setting with how far the next run is, and a live view of the running generation
+// (polled from its database row through the API).
 
-import { ApiError, list, post } from "./api.js";
+import { list, patch, post } from "./api.js";
 import { el, fmtSeconds, setProgress, toast } from "./dom.js";
 
 const ACTIVE = new Set(["queued", "running"]);
 
+// The engine's reasons carry its measures ("appearance distance 1.90"); a labeler reads why, not how.
+const REASONS = [
+  [/^looks unlike the frames picked so far/, () => "Looks unlike the frames labeled so far"],
+  [/^far in time from the frames picked so far \((\d+) frames\)/, (m) => `Far from the frames labeled so far (about ${m[1]} frames away)`],
+  [/^disagreement between tracker passes or detector/, () => "The tracker and the detector disagree here"],
+  [/^uncertain pre-label \(lowest score ([\d.]+)\)/, (m) => `The model is unsure of a pre-label here (score ${m[1]})`],
+  [/^(\d+) frames from the nearest labeled frame/, (m) => `${m[1]} frames from the nearest labeled frame`],
+  [/^first frame/, () => "The first frame: where every object starts"],
+];
+
+export function plainReason(reason) {
+  for (const [pattern, say] of REASONS) {
+    const m = (reason || "").match(pattern);
+    if (m) return say(m);
+  }
+  return reason || "";
+}
+
 export function createSuggestions({ videoId, listNode, onJump, onChange }) {
   let items = [];
-  let available = true;
   let labeledAll = false; // every suggested frame got labeled since the list was loaded
 
   function render(current) {
     listNode.replaceChildren();
-    if (!available) {
-      listNode.append(el("li", { class: "muted", text: "Suggestions are not available on this server yet." }));
-      return;
-    }
     if (!items.length) {
       const text = labeledAll ? "All suggested frames are labeled: train the micro-model for pre-labels and new suggestions." : "No suggestions yet. Label a few frames and train.";
       listNode.append(el("li", { class: "muted", text }));
@@ -27,7 +41,7 @@ export function createSuggestions({ videoId, listNode, onJump, onChange }) {
         "button",
         { class: `suggestion${s.frame_index === current ? " current" : ""}`, type: "button", onclick: () => onJump(s.frame_index), dataset: { frame: String(s.frame_index) } },
         el("span", { class: "suggestion-frame", text: `Frame ${s.frame_index}` }),
-        el("span", { class: "suggestion-reason", text: s.reason || "" }),
+        el("span", { class: "suggestion-reason", text: plainReason(s.reason), title: s.reason || "" }),
         typeof s.score === "number" ? el("span", { class: "suggestion-score", text: s.score.toFixed(2) }) : null,
       );
       listNode.append(el("li", {}, button));
@@ -36,15 +50,8 @@ export function createSuggestions({ videoId, listNode, onJump, onChange }) {
 
   return {
     async load(current) {
-      try {
-        items = (await list(`/api/videos/${videoId}/suggestions/`)).sort((a, b) => (a.rank ?? 0) - (b.rank ?? 0));
-        available = true;
-        labeledAll = false;
-      } catch (error) {
-        if (!(error instanceof ApiError && error.missing)) throw error;
-        available = false;
-        items = [];
-      }
+      items = (await list(`/api/videos/${videoId}/suggestions/`)).sort((a, b) => (a.rank ?? 0) - (b.rank ?? 0));
+      labeledAll = false;
       render(current);
       onChange(new Set(items.map((s) => s.frame_index)));
     },
@@ -63,9 +70,10 @@ export function createSuggestions({ videoId, listNode, onJump, onChange }) {
 }
 
 export function createTrainingPanel({ videoId, nodes, onFinished }) {
-  const { status, progress, trainButton, cancelButton } = nodes;
-  let available = true;
+  const { status, progress, trainButton, cancelButton, autoStatus, autoToggle, autoAfter } = nodes;
   let latest = null;
+  let summary = null; // GET /frames/summary/: finished frames and the distance to the next run
+  let project = null;
   let timer = 0;
   let stopped = false;
 
@@ -87,19 +95,34 @@ export function createTrainingPanel({ videoId, nodes, onFinished }) {
     return `${n} was cancelled.`;
   }
 
-  function render() {
-    if (!available) {
-      status.textContent = "Training is not available on this server yet.";
-      trainButton.disabled = true;
-      cancelButton.hidden = true;
-      progress.hidden = true;
-      return;
+  function renderAuto() {
+    if (!summary) return;
+    const manager = project && project.role === "manager";
+    autoToggle.checked = summary.auto_train;
+    // Never under the person's fingers: a refresh while they type would undo what they typed.
+    if (document.activeElement !== autoAfter) autoAfter.value = String(summary.auto_train_after_frames);
+    for (const input of [autoToggle, autoAfter]) {
+      input.disabled = !manager;
+      input.title = manager ? "" : "Only a project manager changes this setting.";
     }
+    const done = Math.min(summary.finished_since_last_generation, summary.auto_train_after_frames);
+    const left = summary.frames_until_next_generation;
+    autoStatus.dataset.left = String(left);
+    if (!summary.auto_train) autoStatus.textContent = `Automatic training is off: ${summary.finished_since_last_generation} frames finished since the last generation.`;
+    else if (latest && ACTIVE.has(latest.status)) autoStatus.textContent = "The next automatic run waits for this one.";
+    else if (left > 0) autoStatus.textContent = `${done} of ${summary.auto_train_after_frames} frames until the next generation (it starts when you leave a finished frame).`;
+    else autoStatus.textContent = "The next generation starts when you leave this frame finished.";
+  }
+
+  function render() {
     status.textContent = describe(latest);
     status.dataset.status = latest ? latest.status : "none";
     const active = latest && ACTIVE.has(latest.status);
-    trainButton.disabled = Boolean(active);
+    const nothing = summary !== null && summary.finished === 0;
+    trainButton.disabled = Boolean(active) || nothing || summary === null;
+    trainButton.title = nothing ? "Finish at least one frame first: the model learns from finished frames." : "";
     trainButton.textContent = `Train generation ${latest ? latest.number + 1 : 1}`;
+    renderAuto();
     cancelButton.hidden = !active;
     if (active) {
       const fraction = latest.epochs_total ? latest.epoch / latest.epochs_total : 0;
@@ -117,10 +140,8 @@ export function createTrainingPanel({ videoId, nodes, onFinished }) {
     try {
       const gens = await list(`/api/videos/${videoId}/generations/`);
       latest = gens.sort((a, b) => a.number - b.number).at(-1) || null;
-      available = true;
     } catch (error) {
-      if (error instanceof ApiError && error.missing) available = false;
-      else status.textContent = `Could not read training status: ${error.message}`;
+      status.textContent = `Could not read training status: ${error.message}`;
     }
     render();
     if (before && latest && before.id === latest.id && ACTIVE.has(before.status) && !ACTIVE.has(latest.status)) {
@@ -128,7 +149,7 @@ export function createTrainingPanel({ videoId, nodes, onFinished }) {
     } else if (latest && before && before.id !== latest.id && latest.status === "succeeded") {
       onFinished(latest);
     }
-    if (available) timer = setTimeout(poll, latest && ACTIVE.has(latest.status) ? 1500 : 6000);
+    timer = setTimeout(poll, latest && ACTIVE.has(latest.status) ? 1500 : 6000);
   }
 
   trainButton.addEventListener("click", async () => {
@@ -138,11 +159,32 @@ export function createTrainingPanel({ videoId, nodes, onFinished }) {
       render();
       toast(`Generation ${latest.number} queued.`);
     } catch (error) {
-      if (error instanceof ApiError && error.missing) available = false;
-      else toast(`Could not start training: ${error.message}`, "error");
+      toast(`Could not start training: ${error.message}`, "error");
       render();
     }
     poll();
+  });
+
+  async function saveSetting(change) {
+    try {
+      project = await patch(`/api/projects/${project.id}/`, change);
+      summary = { ...summary, auto_train: project.auto_train, auto_train_after_frames: project.auto_train_after_frames };
+      summary.frames_until_next_generation = Math.max(0, summary.auto_train_after_frames - summary.finished_since_last_generation);
+      toast(project.auto_train ? `Training automatically every ${project.auto_train_after_frames} finished frames.` : "Automatic training is off; train with the button.");
+    } catch (error) {
+      toast(`Could not change the setting: ${error.message}`, "error", 6000);
+    }
+    renderAuto();
+  }
+  autoToggle.addEventListener("change", () => saveSetting({ auto_train: autoToggle.checked }));
+  autoAfter.addEventListener("change", () => {
+    const n = Number(autoAfter.value);
+    if (!Number.isInteger(n) || n < 1) {
+      toast("Give a whole number of frames, 1 or more.", "error");
+      renderAuto();
+      return;
+    }
+    saveSetting({ auto_train_after_frames: n });
   });
   cancelButton.addEventListener("click", async () => {
     if (!latest) return;
@@ -150,13 +192,21 @@ export function createTrainingPanel({ videoId, nodes, onFinished }) {
       await post(`/api/generations/${latest.id}/cancel/`, {});
       toast(`Cancelling generation ${latest.number}…`);
     } catch (error) {
-      toast(error instanceof ApiError && error.missing ? "Cancelling is not available on this server yet." : `Could not cancel: ${error.message}`, "error");
+      toast(`Could not cancel: ${error.message}`, "error");
     }
     poll();
   });
 
   return {
     start: poll,
+    poll,
+    setProject(next) {
+      project = next;
+    },
+    setSummary(next) {
+      summary = next;
+      render();
+    },
     stop() {
       stopped = true;
       clearTimeout(timer);

@@ -12,6 +12,8 @@ BOX_KEYS = {
     "frame_index",
     "track",
     "label_class",
+    "occluded",
+    "outside",
     "x",
     "y",
     "w",

@@ -24,8 +24,8 @@ def test_all_frames_are_listed_by_default_and_limit_offset_page_them(api_client,
 def test_a_frame_lists_its_image_url_box_counts_and_touch_state(api_client, video):
     frame = video.frames.get(index=2)
     BoxFactory(frame=frame)
-    BoxFactory(frame=frame, source="model", review_state="pending")
-    BoxFactory(frame=frame, source="model", review_state="pending")
+    BoxFactory(frame=frame, source="model", review_state="pending", score=0.7)
+    BoxFactory(frame=frame, source="model", review_state="pending", score=0.4)
     frame.touched_at = video.created_at
     frame.save()
 
@@ -37,8 +37,10 @@ def test_a_frame_lists_its_image_url_box_counts_and_touch_state(api_client, vide
         "image_url": f"/api/videos/{video.id}/frames/2/image",
         "human_boxes": 1,
         "model_boxes": 2,
+        "pending_boxes": 2,
+        "lowest_pending_score": 0.4,
         "touched": True,
-        "reviewed": False,
+        "finished": False,
     }
 
 

@@ -97,6 +97,12 @@ RULES: dict[tuple[str, str], str] = {
     ("export-cancel", "POST"): MGR,
     ("export-download", "GET"): MGR,
     ("video-import", "POST"): ANN,
+    ("box-accept-above", "POST"): ANN,
+    ("box-propagate", "POST"): ANN,
+    ("frame-summary", "GET"): VIEW,
+    ("frame-leave", "POST"): ANN,
+    ("track-merge", "POST"): ANN,
+    ("track-split", "POST"): ANN,
 }
 
 

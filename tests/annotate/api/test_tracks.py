@@ -20,6 +20,9 @@ def test_tracks_of_a_clip_are_listed(api_client, video):
             "label_class": track.label_class_id,
             "external_id": "7",
             "source": "human",
+            "first_frame": None,
+            "last_frame": None,
+            "box_count": 0,
         }
     ]
 

@@ -38,8 +38,8 @@ def test_the_video_list_shows_the_projects_clips_with_label_counts(api_client, p
     BoxFactory(frame=frames[0])
     BoxFactory(frame=frames[1], source="model", review_state="pending", score=0.9)
     BoxFactory(frame=frames[2], source="model", review_state="edited", score=0.8)
-    for frame in (frames[0], frames[2]):
-        frame.touched_at = frame.video.created_at
+    for frame in (frames[0], frames[2]):  # finished: every box on them decided
+        frame.touched_at = frame.reviewed_at = frame.video.created_at
         frame.save()
     VideoFactory()  # another project's clip
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from annotate.models import Box, BoxSource, Generation, JobStatus, ReviewState, Video
+from annotate.services.frames import frames_settle_many
 from micromodels.types import Box as EngineBox
 from micromodels.types import FrameSuggestion, PrelabelResult
 from tests.factories import VideoFactory, make_frames
@@ -30,8 +31,8 @@ def prediction(video: Video, index: int, generation: Generation, **fields) -> Bo
 
 
 def human_box(video: Video, index: int) -> Box:
-    """A human box as an import writes it: the frame is labeled but not marked touched."""
-    return Box.objects.create(
+    """A human box as an import writes it: the frame is finished but not marked touched."""
+    box = Box.objects.create(
         frame=video.frames.get(index=index),
         label_class=video.project.classes.get(index=0),
         x=5,
@@ -39,6 +40,8 @@ def human_box(video: Video, index: int) -> Box:
         w=8,
         h=8,
     )
+    frames_settle_many(frame_ids={box.frame_id}, user=None)
+    return box
 
 
 def engine_result(indices, *, track: int | None = 1) -> PrelabelResult:

@@ -8,8 +8,7 @@ import pytest
 from django.utils import timezone
 
 from annotate.analytics import efficiency_for_project, efficiency_for_video
-from annotate.models import CorrectionEvent, Frame, Generation, JobStatus, ReviewState
-from annotate.services.corrections import generation_auto_start
+from annotate.models import CorrectionEvent, Frame, JobStatus, ReviewState
 from tests.annotate.api.conftest import client_for
 from tests.annotate.loop.helpers import clip, generation, human_box, prediction
 from tests.factories import MembershipFactory, UserFactory
@@ -172,24 +171,6 @@ def test_a_box_accepted_with_accept_all_and_edited_later_counts_once_as_edited(v
 
     assert (totals["accepted"], totals["edited"], totals["deleted"]) == (1, 1, 1)
     assert totals["finalized_boxes"] == 2 and totals["actions"] == 3
-
-
-def test_enough_corrected_frames_start_the_next_generation(video, user, django_capture_on_commit_callbacks):
-    project = video.project
-    project.auto_train_after_frames = 3
-    project.save()
-    for index in (1, 2):
-        CorrectionEvent.objects.create(video=video, frame_index=index, user=user, action="add")
-    human_box(video, 1)
-    assert generation_auto_start(video_id=video.id) is None
-    CorrectionEvent.objects.create(video=video, frame_index=3, user=user, action="add")
-    with django_capture_on_commit_callbacks(execute=False):
-        started = generation_auto_start(video_id=video.id)
-    assert started is not None and started.number == 2 and started.status == JobStatus.QUEUED
-    project.auto_train = False
-    project.save()
-    Generation.objects.filter(id=started.id).update(status=JobStatus.CANCELLED)
-    assert generation_auto_start(video_id=video.id) is None
 
 
 def test_the_loop_endpoints_hide_other_projects(video, project, api_client):

@@ -115,3 +115,25 @@ def test_a_late_prediction_waits_for_the_edit_in_flight_and_is_then_discarded(pr
     committer.join(20)
     assert not committer.is_alive()
     assert sorted(Box.objects.filter(generation=row).values_list("frame__index", flat=True)) == [0, 1, 3]
+
+
+@pytest.mark.django_db
+def test_predictions_that_follow_a_persons_track_keep_its_id_and_new_ones_get_model_tracks(project, user):
+    video = clip(project, frames=6)
+    person_track = Track.objects.create(video=video, label_class=project.classes.get(index=0))
+    drawn = box_create(
+        video=video, frame_index=0, x=3, y=4, w=12, h=9, label_class_id=person_track.label_class_id, user=user
+    )
+    Box.objects.filter(id=drawn.id).update(track=person_track)
+    row, attempt = _claimed(video, 1)
+    result = engine_result(range(1, 4), track=person_track.id)
+    invented = engine_result(range(4, 6), track=person_track.id + 1000)  # an id the engine made up
+    merged = type(result)(boxes={**result.boxes, **invented.boxes}, suggestions=(), seconds=0.1)
+
+    prelabels_commit(generation_id=row.id, attempt=attempt, result=merged, prelabel_seconds=1)
+
+    predicted = Box.objects.filter(frame__video=video, source=BoxSource.MODEL).order_by("frame__index")
+    on_person = [b.frame.index for b in predicted if b.track_id == person_track.id]
+    assert on_person == [1, 2, 3]
+    [model_track] = Track.objects.filter(video=video, source=BoxSource.MODEL)
+    assert {b.track_id for b in predicted if b.frame.index >= 4} == {model_track.id}
