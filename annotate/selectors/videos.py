@@ -19,7 +19,7 @@ def _with_counts(qs: QuerySet[Video]) -> QuerySet[Video]:
             Frame.objects.filter(video=OuterRef("pk")).filter(finished_frames_q()), "video"
         ),
         count_finished_frames=count_of(
-            Frame.objects.filter(video=OuterRef("pk"), reviewed_at__isnull=False), "video"
+            Frame.objects.filter(video=OuterRef("pk")).filter(finished_frames_q()), "video"
         ),
         count_prelabeled_frames=count_of(
             Frame.objects.filter(video=OuterRef("pk")).exclude(finished_frames_q()).filter(frame_pending_q()),

@@ -97,7 +97,7 @@ export function createTrainingPanel({ videoId, nodes, onFinished }) {
 
   function renderAuto() {
     if (!summary) return;
-    const manager = project && project.role === "manager";
+    const manager = project && ["manager", "owner"].includes(project.role);
     autoToggle.checked = summary.auto_train;
     // Never under the person's fingers: a refresh while they type would undo what they typed.
     if (document.activeElement !== autoAfter) autoAfter.value = String(summary.auto_train_after_frames);

@@ -51,7 +51,7 @@ def test_the_video_list_shows_the_projects_clips_with_label_counts(api_client, p
     assert body["counts"] == {
         "frames": 5,
         "labeled_frames": 2,
-        "finished_frames": 0,
+        "finished_frames": 2,
         "prelabeled_frames": 1,
         "accepted_boxes": 2,
         "boxes": 3,
