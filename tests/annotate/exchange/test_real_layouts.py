@@ -43,6 +43,7 @@ def _picture_under(box: Box) -> int:
     """Which picture of ``_pictures`` a box is on: the n-th picture is filled with 10 + 20n."""
     with default_storage.open(box.frame.image, "rb") as handle:
         image = cv2.imdecode(np.frombuffer(handle.read(), np.uint8), cv2.IMREAD_GRAYSCALE)
+    assert image is not None
     return round((float(image.mean()) - 10) / 20)
 
 
