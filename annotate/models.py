@@ -304,6 +304,8 @@ class ExportFormat(models.TextChoices):
     COCO = "coco"
     YOLO = "yolo"
     MOT = "mot"
+    CVAT = "cvat"  # CVAT for video 1.1 XML, one per clip
+    VOC = "voc"  # Pascal VOC Annotations/*.xml
 
 
 class ExportJob(TimeStamped):

@@ -187,13 +187,11 @@ def write_cvat_video(
     clip: ClipInfo,
     progress: Callable[[int], None],
 ) -> int:
-    """One clip as CVAT for video 1.1; returns the box count. Tracks are gathered per clip (a CVAT
-    track lists its boxes together), so memory follows the clip's boxes."""
+    """One clip (``flt`` names it) as CVAT for video 1.1; returns the box count. Tracks are gathered
+    per clip (a CVAT track lists its boxes together), so memory follows the clip's boxes."""
     names = dict(classes)
     tracks: dict[int | str, list[BoxRow]] = {}
     for box in iter_boxes(project_id=project_id, flt=flt):
-        if box.video_id != clip.id:
-            continue
         key: int | str = box.track_id if box.track_id is not None else f"box{box.id}"
         tracks.setdefault(key, []).append(box)
     out.write('<?xml version="1.0" encoding="utf-8"?>\n<annotations>\n  <version>1.1</version>\n  <meta>\n')

@@ -49,7 +49,7 @@ def test_an_export_job_runs_and_its_file_downloads(
 
 
 def test_bad_export_options_are_400(api_client, project):
-    response = api_client.post(f"/api/projects/{project.id}/exports/", {"format": "voc"}, format="json")
+    response = api_client.post(f"/api/projects/{project.id}/exports/", {"format": "tfrecord"}, format="json")
     assert response.status_code == 400
     response = api_client.post(f"/api/projects/{project.id}/exports/", {"format": "coco", "video": 999999})
     assert response.status_code == 400 and "video" in response.json()
