@@ -47,6 +47,7 @@ def annotation_json(box: BoxRow) -> dict[str, Any]:
         "category_id": box.class_index + 1,
         "bbox": [box.x, box.y, box.w, box.h],
         "area": box.w * box.h,
+        "segmentation": [],  # boxes only; present because CVAT and Datumaro expect the field
         "iscrowd": 0,
         "track_id": box.track_id,
         "source": box.source,

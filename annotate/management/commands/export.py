@@ -1,4 +1,4 @@
-"""export PROJECT_ID --format coco|yolo|mot --out PATH [--video ID] [--include-predictions]
+"""export PROJECT_ID --format coco|yolo|mot|cvat|voc --out PATH [--video ID] [--include-predictions]
 [--min-score S] [--reviewed-only] [--with-images] [--split clip|frame] [--val F] [--test F] [--seed N]
 -> {"path": ..., "format": ..., "images": N, "boxes": N}
 
