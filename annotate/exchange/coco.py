@@ -5,13 +5,14 @@ in pixels, area, iscrowd 0, category_id, track_id, source, generation and, for m
 ``attributes`` with track_id, occluded and keyframe, where CVAT and Datumaro read them),
 ``categories`` (id = class index + 1). The document is written piece by piece from iterator queries.
 
-In: a COCO instances document (any key order; parsed as a stream with ijson, so memory follows the
-boxes, not the file), or a COCO results list ``[{image_id, category_id, bbox, score}]`` as a detector
-writes it against this platform's own COCO export (image_id = its image id, category_id = its
-category id), which imports as predictions. Tracks: ``attributes.track_id`` (CVAT, Datumaro) or a
-top-level ``track_id``. Frames: see annotate.exchange.matching (file_name, then frame_index or
-frame_id). ``images[].width/height`` is the size the boxes were drawn on; boxes are rescaled to the
-clip's frames when it differs (a clip ingested with a maximum width).
+In: a COCO instances document (any key order; parsed as a stream with ijson's C backend in three
+passes, so memory follows the boxes, not the file), or a COCO results list
+``[{image_id, category_id, bbox, score}]`` as a detector writes it against this platform's own
+COCO export (image_id = its image id, category_id = its category id), which imports as
+predictions. Tracks: ``attributes.track_id`` (CVAT, Datumaro) or a top-level ``track_id``.
+Frames: see annotate.exchange.matching (file_name, then frame_index or frame_id).
+``images[].width/height`` is the size the boxes were drawn on; boxes are rescaled to the clip's
+frames when it differs (a clip ingested with a maximum width).
 """
 
 from __future__ import annotations
@@ -127,8 +128,6 @@ def write_coco(
 
 # -- reading -----------------------------------------------------------------------------------------
 
-_SECTIONS = ("images", "annotations", "categories")
-
 
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -140,90 +139,72 @@ def _integer(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _objects(stream: IO[bytes]) -> Iterator[tuple[str, Any]]:
-    """(section, value) for each element of the top-level images/annotations/categories lists, or
-    ("results", element) when the document is a list; ("shape", key) when a section is not a list."""
-    depth = 0
-    builder: Any = None
-    section = ""
-    for prefix, event, value in ijson.parse(stream, use_float=True):
-        if builder is not None:
-            builder.event(event, value)
-            if event in ("start_map", "start_array"):
-                depth += 1
-            elif event in ("end_map", "end_array"):
-                depth -= 1
-            if depth == 0:
-                yield section, builder.value
-                builder = None
-            continue
-        if prefix in ("images.item", "annotations.item", "categories.item", "item"):
-            section = "results" if prefix == "item" else prefix.split(".")[0]
-            builder = ijson.ObjectBuilder()
-            builder.event(event, value)
-            depth = 1 if event in ("start_map", "start_array") else 0
-            if depth == 0:
-                yield section, builder.value
-                builder = None
-        elif prefix in _SECTIONS and event == "start_array":
-            yield "list", prefix
-        elif prefix in _SECTIONS and event in ("start_map", "string", "number", "boolean", "null"):
-            yield "shape", prefix
-        elif prefix == "" and event == "start_map":
-            yield "document", "object"
-        elif prefix == "" and event in ("string", "number", "boolean", "null"):
-            yield "document", "scalar"
+Opener = Callable[[], IO[bytes]]
 
 
-def parse_coco(stream: IO[bytes], *, source_name: str = "COCO file") -> ParsedLabels:
-    """Label items of a COCO document or results list; structural problems become per-item errors."""
+def _opener(source: Opener | IO[bytes]) -> Opener:
+    if callable(source):
+        return source
+    stream = source
+
+    def rewind() -> IO[bytes]:
+        stream.seek(0)
+        return stream
+
+    return rewind
+
+
+def _items(opener: Opener, prefix: str) -> Iterator[Any]:
+    """Elements under ``prefix``, built by ijson's C backend one at a time (a pass over the file)."""
+    stream = opener()
+    yield from ijson.items(stream, prefix, use_float=True)
+
+
+def _top_level(opener: Opener) -> str:
+    for _prefix, event, _value in ijson.parse(opener()):
+        return event
+    return ""
+
+
+def parse_coco(source: Opener | IO[bytes], *, source_name: str = "COCO file") -> ParsedLabels:
+    """Label items of a COCO document or results list; structural problems become per-item errors.
+
+    ``source`` opens the file afresh (or is a seekable stream): categories, images and annotations are
+    read in three passes, so the file's key order does not matter and no section is held whole; each
+    annotation becomes a label item as it is read."""
+    opener = _opener(source)
     parsed = ParsedLabels()
     images: dict[int, dict[str, Any]] = {}
     categories: dict[int, str] = {}
-    annotations: list[tuple[int, dict[str, Any]]] = []
-    lists: set[str] = set()
-    kind = ""
-    shapes: list[str] = []
     try:
-        for section, value in _objects(stream):
-            if section == "document":
-                kind = value
-            elif section == "list":
-                lists.add(value)
-            elif section == "shape":
-                shapes.append(f"{source_name}: '{value}' must be a list")
-            elif section == "results":
-                kind = "results"
-                annotations.append((len(annotations), value))
-            elif section == "images":
-                _read_image(value, len(images), images, parsed)
-            elif section == "categories":
-                _read_category(value, len(categories), categories, parsed)
-            else:
-                annotations.append((len(annotations), value))
+        kind = _top_level(opener)
+        if kind not in ("start_map", "start_array"):
+            parsed.errors.append(f"{source_name}: the top level must be an object or a results list")
+            return parsed
+        results = kind == "start_array"
+        used: set[int] = set()
+        seen: set[int] = set()
+        if not results:
+            for n, category in enumerate(_items(opener, "categories.item")):
+                _read_category(category, n, categories, parsed)
+            for n, image in enumerate(_items(opener, "images.item")):
+                _read_image(image, n, images, parsed)
+            if not images and not parsed.errors:
+                parsed.errors.append(f"{source_name}: 'images' must be a non-empty list")
+                return parsed
+        for n, annotation in enumerate(_items(opener, "item" if results else "annotations.item")):
+            item = _read_annotation(n, annotation, images, categories, parsed, seen, results=results)
+            if item is not None:
+                parsed.items.append(item)
+                if not results:
+                    used.add(annotation["image_id"])
     except ijson.JSONError as exc:
-        parsed.errors.append(f"{source_name}: not valid JSON ({exc})")
+        parsed.errors.append(f"{source_name}: not valid JSON ({str(exc)[:300]})")
         return parsed
     except UnicodeDecodeError as exc:
         parsed.errors.append(f"{source_name}: not UTF-8 JSON ({exc})")
         return parsed
-    if kind == "scalar":
-        shapes.append(f"{source_name}: the top level must be an object or a results list")
-    elif kind != "results":
-        shapes += [f"{source_name}: '{key}' must be a list" for key in _SECTIONS if key not in lists]
-    if shapes:
-        parsed.errors = list(dict.fromkeys(shapes)) + parsed.errors
-        return parsed
-    if kind == "results":
-        parsed.predictions = True
-    used: set[int] = set()
-    seen: set[int] = set()
-    for n, annotation in annotations:
-        item = _read_annotation(n, annotation, images, categories, parsed, seen, results=kind == "results")
-        if item is not None:
-            parsed.items.append(item)
-            if kind != "results":
-                used.add(annotation["image_id"])
+    parsed.predictions = results
     for iid, image in images.items():
         if iid not in used:
             parsed.empty_frames.append(FrameRef(image.get("name"), image.get("index")))

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import IO, Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -198,9 +198,9 @@ def _parse(source: Source, format: str) -> ParsedLabels:
         document, problem = _one_document(source, suffix, format.replace("_", " ").upper())
         if document is None:
             return ParsedLabels(errors=[problem or "no file"])
+        if format == ImportFormat.COCO:
+            return _parse_coco(source, document)
         with source.open(document) as stream:
-            if format == ImportFormat.COCO:
-                return coco.parse_coco(stream, source_name=PurePosixPath(document).name)
             if format == ImportFormat.CVAT:
                 return cvat.parse_cvat(stream, source_name=PurePosixPath(document).name)
             return label_studio.parse_label_studio(stream, source_name=PurePosixPath(document).name)
@@ -211,6 +211,22 @@ def _parse(source: Source, format: str) -> ParsedLabels:
     if format == ImportFormat.VOC:
         return voc.parse_voc(source)
     raise ServiceError(f"Format must be one of: {', '.join(ImportFormat.values)}.", field="format")
+
+
+def _parse_coco(source: Source, document: str) -> ParsedLabels:
+    streams: list[IO[bytes]] = []
+
+    def opener() -> IO[bytes]:
+        if streams:
+            streams[-1].close()
+        streams.append(source.open(document))
+        return streams[-1]
+
+    try:
+        return coco.parse_coco(opener, source_name=PurePosixPath(document).name)
+    finally:
+        if streams:
+            streams[-1].close()
 
 
 def _load(path: Path, *, format: str, name: str | None) -> ParsedLabels:
