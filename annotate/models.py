@@ -305,13 +305,14 @@ class ExportFormat(models.TextChoices):
     YOLO = "yolo"
     MOT = "mot"
     CVAT = "cvat"  # CVAT for video 1.1 XML, one per clip
+    CVAT_IMAGES = "cvat_images"  # CVAT for images 1.1 XML
     VOC = "voc"  # Pascal VOC Annotations/*.xml
 
 
 class ExportJob(TimeStamped):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="exports")
     video = models.ForeignKey(Video, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    format = models.CharField(max_length=10, choices=ExportFormat.choices)
+    format = models.CharField(max_length=20, choices=ExportFormat.choices)
     options = models.JSONField(default=dict)
     status = models.CharField(max_length=20, choices=JobStatus.choices, default=JobStatus.QUEUED)
     items_done = models.PositiveIntegerField(default=0)

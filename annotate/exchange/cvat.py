@@ -12,7 +12,8 @@ Polygons, polylines, points, skeletons, ellipses, masks and tags are not boxes: 
 
 Out: CVAT for video 1.1 (one ``<track>`` per platform track, one ``<box keyframe="1">`` per stored
 box and an ``outside`` box after each run of frames, so CVAT does not stretch an object over gaps;
-boxes without a track as one-box tracks), readable by CVAT and Datumaro.
+boxes without a track as one-box tracks), and CVAT for images 1.1 (one ``<image>`` per frame),
+both readable by CVAT and Datumaro.
 """
 
 from __future__ import annotations
@@ -27,7 +28,14 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, iterparse
 
 from annotate.exchange.labels import FrameRef, LabelItem, ParsedLabels
-from annotate.exchange.rows import BoxRow, ClipInfo, ExportFilter, iter_boxes
+from annotate.exchange.rows import (
+    BoxRow,
+    ClipInfo,
+    ExportFilter,
+    frame_file_name,
+    iter_boxes,
+    iter_frames_with_boxes,
+)
 
 _NOT_BOXES = ("polygon", "polyline", "points", "skeleton", "ellipse", "mask", "cuboid", "tag")
 
@@ -225,6 +233,48 @@ def write_cvat_video(
     out.write("</annotations>\n")
     progress(count)
     return count
+
+
+def write_cvat_images(
+    out: IO[str],
+    *,
+    project_id: int,
+    flt: ExportFilter,
+    classes: list[tuple[int, str]],
+    clips: dict[int, ClipInfo],
+    progress: Callable[[int], None],
+) -> tuple[int, int]:
+    """CVAT for images 1.1: one ``<image>`` per frame (named as in the other exports), its boxes inside;
+    returns (images, boxes). Streams frame by frame."""
+    names = dict(classes)
+    out.write('<?xml version="1.0" encoding="utf-8"?>\n<annotations>\n  <version>1.1</version>\n  <meta>\n')
+    out.write("    <task>\n      <mode>annotation</mode>\n      <labels>\n")
+    for _index, name in classes:
+        out.write(f"        <label>\n          <name>{_text(name)}</name>\n")
+        out.write("          <type>rectangle</type>\n        </label>\n")
+    out.write("      </labels>\n    </task>\n  </meta>\n")
+    images = boxes = 0
+    for frame, frame_boxes in iter_frames_with_boxes(project_id=project_id, flt=flt):
+        clip = clips[frame.video_id]
+        out.write(
+            f'  <image id="{images}" name={quoteattr(frame_file_name(frame))} '
+            f'width="{clip.width}" height="{clip.height}">\n'
+        )
+        for box in frame_boxes:
+            out.write(
+                f"    <box label={quoteattr(names[box.class_index])} source="
+                f'"{"manual" if box.source == "human" else "auto"}" occluded="{int(box.occluded)}" '
+                f'xtl="{_num(box.x)}" ytl="{_num(box.y)}" xbr="{_num(box.x + box.w)}" '
+                f'ybr="{_num(box.y + box.h)}" z_order="0">\n    </box>\n'
+            )
+        out.write("  </image>\n")
+        images += 1
+        boxes += len(frame_boxes)
+        if images % 100 == 0:
+            progress(images + boxes)
+    out.write("</annotations>\n")
+    progress(images + boxes)
+    return images, boxes
 
 
 def _box_line(box: BoxRow, *, outside: bool) -> str:

@@ -202,6 +202,9 @@ def export_write(
                         out, project_id=project.id, flt=one, classes=classes, clip=clip, progress=report
                     )
             images = sum(c.frame_count for c in clips.values())
+    elif format == ExportFormat.CVAT_IMAGES:
+        with _sink(target, as_zip) as sink, sink.text("annotations.xml") as out:
+            images, boxes = cvat.write_cvat_images(out, progress=report, **common)
     elif format == ExportFormat.VOC:
         with _sink(target, as_zip) as sink:
             images, boxes = voc.write_voc(sink, progress=report, with_images=options.with_images, **common)

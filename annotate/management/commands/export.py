@@ -1,5 +1,6 @@
-"""export PROJECT_ID --format coco|yolo|mot|cvat|voc --out PATH [--video ID] [--include-predictions]
-[--min-score S] [--reviewed-only] [--with-images] [--split clip|frame] [--val F] [--test F] [--seed N]
+"""export PROJECT_ID --format coco|yolo|mot|cvat|cvat_images|voc --out PATH [--video ID]
+[--include-predictions] [--min-score S] [--reviewed-only] [--with-images] [--split clip|frame]
+[--val F] [--test F] [--seed N]
 -> {"path": ..., "format": ..., "images": N, "boxes": N}
 
 Runs the export in this process with the same writer as the background job. ``--out`` ending in
