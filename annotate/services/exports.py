@@ -203,8 +203,14 @@ def export_write(
                     )
             images = sum(c.frame_count for c in clips.values())
     elif format == ExportFormat.CVAT_IMAGES:
-        with _sink(target, as_zip) as sink, sink.text("annotations.xml") as out:
-            images, boxes = cvat.write_cvat_images(out, progress=report, **common)
+        with _sink(target, as_zip) as sink:
+            with sink.text("annotations.xml") as out:
+                images, boxes = cvat.write_cvat_images(out, progress=report, **common)
+            if options.with_images:  # CVAT's layout; Datumaro's reader needs the pictures
+                for copied, frame in enumerate(iter_frames(project_id=project.id, flt=flt), 1):
+                    sink.copy_media(f"images/{frame_file_name(frame)}", frame.image)
+                    if copied % IMAGE_CHUNK == 0:
+                        report(images + boxes)
     elif format == ExportFormat.VOC:
         with _sink(target, as_zip) as sink:
             images, boxes = voc.write_voc(sink, progress=report, with_images=options.with_images, **common)

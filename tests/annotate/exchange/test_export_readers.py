@@ -95,7 +95,9 @@ def test_datumaro_reads_every_export_with_the_same_box_count(
 ):
     datumaro = pytest.importorskip("datumaro")
     video, _ = make_video(project, frames=4)
-    target = _export(project, format, tmp_path / format, video=video.id, with_images=format == "coco")
+    target = _export(
+        project, format, tmp_path / format, video=video.id, with_images=format in ("coco", "cvat_images")
+    )
     root = target
     if format == "mot":
         root = next(target.iterdir())  # the clip's sequence folder
