@@ -145,6 +145,13 @@ def video_create_from_upload(
     # The storage streams the file in chunks (or moves Django's temporary file into place).
     stored = default_storage.save(f"uploads/{uuid.uuid4().hex}/{_safe_upload_name(original)}", uploaded_file)
     try:
+        # A zip of images that cannot be a clip is refused now, not left behind as a failed row.
+        with contextlib.suppress(NotImplementedError):
+            _check_image_source(Path(default_storage.path(stored)))
+    except ServiceError as exc:
+        _delete_stored_original(stored)
+        raise ServiceError(exc.message, field="file") from exc
+    try:
         video = Video.objects.create(
             project=project,
             name=(name or original)[:255],

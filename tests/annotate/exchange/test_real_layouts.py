@@ -3,6 +3,7 @@ is refused with a message naming the rule to pick (issue 10, items 1-8)."""
 
 from __future__ import annotations
 
+import io
 import json
 import zipfile
 from pathlib import Path
@@ -413,3 +414,22 @@ def test_a_folder_without_pictures_is_refused_and_leaves_no_clip_row(project, im
         video_create_from_path(project=project, path=import_root / "docs")
 
     assert not Video.objects.exists()
+
+
+def test_an_uploaded_zip_without_pictures_is_refused_and_leaves_no_row_or_file(project, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from annotate.services.videos import video_create_from_upload
+
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w") as archive:
+        archive.writestr("README.md", "labels only")
+
+    with pytest.raises(ServiceError, match="contains no images"):
+        video_create_from_upload(
+            project=project, uploaded_file=SimpleUploadedFile("frames.zip", data.getvalue())
+        )
+
+    assert not Video.objects.exists()
+    uploads = Path(settings.MEDIA_ROOT) / "uploads"
+    assert not uploads.exists() or not [p for p in uploads.rglob("*") if p.is_file()]
