@@ -188,3 +188,27 @@ def test_label_studio_video_keyframes_are_interpolated_into_one_track(project, m
     from annotate.exchange.label_studio import parse_label_studio
 
     assert "not valid JSON" in parse_label_studio(stream).errors[0]
+
+
+def test_prediction_scores_outside_0_to_1_are_refused(project, make_video, tmp_path):
+    video, _ = make_video(project, frames=2, labeled=False)
+    det = tmp_path / "det.txt"  # a detector's raw scores, not probabilities
+    det.write_text("1,-1,1,1,5,5,31.5\n2,-1,1,1,5,5,0.5\n")
+
+    with pytest.raises(LabelImportError) as caught:
+        labels_import(video=video, path=det, format="mot", as_predictions=True, default_class="square")
+
+    assert caught.value.errors == ["det.txt line 1 (id -1): score 31.5 is outside 0..1"]
+
+
+def test_cvat_xml_with_entity_expansion_is_refused(project, make_video, tmp_path):
+    video, _ = make_video(project, frames=1, labeled=False)
+    bomb = tmp_path / "annotations.xml"
+    bomb.write_text(
+        '<?xml version="1.0"?><!DOCTYPE a [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>'
+        '<annotations><image id="0" name="a.jpg">'
+        '<box label="&lol2;" xtl="1" ytl="1" xbr="5" ybr="5"/></image></annotations>'
+    )
+
+    with pytest.raises(LabelImportError, match="not valid CVAT XML"):
+        labels_import(video=video, path=bomb, format="cvat")
