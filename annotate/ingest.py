@@ -7,15 +7,19 @@ problem with the input is an ``IngestError`` whose message is shown to the perso
 from __future__ import annotations
 
 import math
-import re
+import stat
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import cv2
 import numpy as np
 
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
+from annotate.exchange.names import IMAGE_SUFFIXES, base_name, natural_key
+
+# A zip of images: a member this many times larger than its compressed bytes is refused (zip bomb).
+MAX_ZIP_RATIO = 200
 # A folder of images has no frame rate of its own; like ffmpeg's image2 demuxer, assume 25.
 IMAGE_SEQUENCE_FPS = 25.0
 # Used when a container reports no usable frame rate.
@@ -58,6 +62,7 @@ class DecodedFrame:
     source_index: int
     timestamp: float  # seconds from the start of the source
     image: np.ndarray  # BGR, uint8
+    name: str = ""  # the picture's file name in an image folder or zip; empty for video files
 
 
 class Clip:
@@ -135,54 +140,142 @@ class VideoClip(Clip):
         self._capture.release()
 
 
-def _natural_key(name: str) -> list[object]:
-    # frame2.png before frame10.png; zero-padded names sort the same either way.
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+class ImageSequenceClip(Clip):
+    """Pictures in natural order of their names (``frame_2`` before ``frame_10``; Label Studio and
+    Roboflow renames ordered by the name they started from), each keeping its file name."""
 
-
-class ImageFolderClip(Clip):
-    def __init__(self, folder: Path, limits: Limits) -> None:
-        entries = sorted(
-            (p for p in folder.iterdir() if not p.name.startswith(".")), key=lambda p: _natural_key(p.name)
-        )
-        for entry in entries:
-            if not entry.is_file() or entry.suffix.lower() not in IMAGE_SUFFIXES:
-                raise IngestError(
-                    f"{entry.name} in {folder.name}/ is not an image file "
-                    f"(a frame folder holds only {', '.join(sorted(IMAGE_SUFFIXES))} files)."
-                )
-        if not entries:
-            raise IngestError(f"The folder {folder.name}/ contains no images.")
-        if len(entries) > limits.max_frames:
+    def __init__(self, names: list[str], where: str, limits: Limits) -> None:
+        if not names:
+            raise IngestError(f"{where} contains no images ({', '.join(sorted(IMAGE_SUFFIXES))}).")
+        if len(names) > limits.max_frames:
             raise IngestError(
-                f"The folder holds {len(entries)} images, over the limit of {limits.max_frames} frames."
+                f"{where} holds {len(names)} images, over the limit of {limits.max_frames} frames."
             )
-        self._paths = entries
-        self._first: np.ndarray | None = self._read(entries[0])  # kept, so it is decoded only once
+        self._names = sorted(names, key=natural_key)
+        seen: dict[str, str] = {}
+        for name in self._names:
+            other = seen.setdefault(base_name(name), name)
+            if other != name:
+                raise IngestError(f"{where} holds two pictures named {base_name(name)!r} ({other}, {name}).")
+        self._first: np.ndarray | None = self._decode(self._names[0])  # kept: decoded only once
         height, width = self._first.shape[:2]
         _check_pixels(width, height, limits)
-        self.info = SourceInfo(fps=IMAGE_SEQUENCE_FPS, width=width, height=height, frame_count=len(entries))
+        self.info = SourceInfo(fps=IMAGE_SEQUENCE_FPS, width=width, height=height, frame_count=len(names))
 
-    @staticmethod
-    def _read(path: Path) -> np.ndarray:
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    def _bytes(self, name: str) -> bytes:
+        raise NotImplementedError
+
+    def _decode(self, name: str) -> np.ndarray:
+        data = np.frombuffer(self._bytes(name), np.uint8)
+        image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
         if image is None:
-            raise IngestError(f"{path.name} could not be decoded as an image.")
+            raise IngestError(f"{base_name(name)} could not be decoded as an image.")
         return image
 
     def frames(self) -> Iterator[DecodedFrame]:
         width, height = self.info.width, self.info.height
-        for index, path in enumerate(self._paths):
+        for index, name in enumerate(self._names):
             if index == 0 and self._first is not None:
                 image, self._first = self._first, None
             else:
-                image = self._read(path)
+                image = self._decode(name)
             if image.shape[1] != width or image.shape[0] != height:
                 raise IngestError(
-                    f"{path.name} is {image.shape[1]}x{image.shape[0]} but {self._paths[0].name} is "
-                    f"{width}x{height}: every frame of a clip must have the same size."
+                    f"{base_name(name)} is {image.shape[1]}x{image.shape[0]} but {base_name(self._names[0])} "
+                    f"is {width}x{height}: every frame of a clip must have the same size."
                 )
-            yield DecodedFrame(source_index=index, timestamp=index / self.info.fps, image=image)
+            yield DecodedFrame(
+                source_index=index, timestamp=index / self.info.fps, image=image, name=base_name(name)
+            )
+
+
+def _is_image(name: str) -> bool:
+    return PurePosixPath(name).suffix.lower() in IMAGE_SUFFIXES and not base_name(name).startswith(".")
+
+
+class ImageFolderClip(ImageSequenceClip):
+    """A folder of pictures. Other files (det.txt, README, seqinfo.ini) are left aside; a folder with
+    no picture of its own but one sub-folder of them (a MOT sequence's ``img1/``) means that one."""
+
+    def __init__(self, folder: Path, limits: Limits) -> None:
+        self._folder = folder
+        self.skipped = 0
+        entries = [p for p in folder.iterdir() if not p.name.startswith(".")]
+        images = [p for p in entries if _is_image(p.name) and not p.is_symlink() and p.is_file()]
+        if not images:
+            sub = [
+                p
+                for p in entries
+                if p.is_dir() and not p.is_symlink() and any(_is_image(c.name) for c in p.iterdir())
+            ]
+            if len(sub) == 1:
+                self._folder = sub[0]
+                entries = [p for p in sub[0].iterdir() if not p.name.startswith(".")]
+                images = [p for p in entries if _is_image(p.name) and not p.is_symlink() and p.is_file()]
+        self.skipped = len(entries) - len(images)
+        super().__init__([p.name for p in images], f"The folder {folder.name}/", limits)
+
+    def _bytes(self, name: str) -> bytes:
+        return (self._folder / name).read_bytes()
+
+
+class ZipImageClip(ImageSequenceClip):
+    """A zip of pictures, read member by member (never extracted). Unsafe archives are refused: names
+    climbing out, links, members inflating past the size limit or MAX_ZIP_RATIO times their size."""
+
+    def __init__(self, path: Path, limits: Limits) -> None:
+        try:
+            self._archive = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise IngestError(f"{path.name} is not a readable zip file ({exc}).") from exc
+        try:
+            self._members = _zip_images(self._archive, path.name, limits)
+            self.skipped = sum(1 for i in self._archive.infolist() if not i.is_dir()) - len(self._members)
+            super().__init__(list(self._members), path.name, limits)
+        except BaseException:
+            self._archive.close()
+            raise
+
+    def _bytes(self, name: str) -> bytes:
+        try:
+            return self._archive.read(self._members[name])
+        except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
+            raise IngestError(f"{name} in the zip could not be read ({exc}).") from exc
+
+    def close(self) -> None:
+        self._archive.close()
+
+
+def _zip_images(archive: zipfile.ZipFile, where: str, limits: Limits) -> dict[str, zipfile.ZipInfo]:
+    members: dict[str, zipfile.ZipInfo] = {}
+    for info in archive.infolist():
+        name = info.filename.replace("\\", "/")
+        if info.is_dir() or "__MACOSX" in name or not _is_image(name):
+            continue
+        if (
+            name.startswith("/")
+            or ".." in PurePosixPath(name).parts
+            or stat.S_ISLNK(info.external_attr >> 16)
+        ):
+            raise IngestError(f"{where}: member {name!r} is a link or climbs out of the archive.")
+        if info.file_size > limits.max_bytes:
+            raise IngestError(f"{where}: {name} inflates to {info.file_size} bytes, over the upload limit.")
+        if info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1) and info.file_size > 1024 * 1024:
+            raise IngestError(
+                f"{where}: {name} inflates {info.file_size // max(info.compress_size, 1)}x; refused."
+            )
+        members[name] = info
+    return members
+
+
+def image_source_check(path: Path, *, limits: Limits) -> int:
+    """How many frames a folder or zip of images holds, without decoding them; IngestError when it
+    cannot be a clip. Run before the clip's row is created, so a refusal leaves nothing behind."""
+    clip = open_clip(path, limits=limits)
+    try:
+        return clip.info.frame_count
+    finally:
+        clip.close()
 
 
 def open_clip(path: Path, *, limits: Limits) -> Clip:
@@ -191,6 +284,8 @@ def open_clip(path: Path, *, limits: Limits) -> Clip:
         return ImageFolderClip(path, limits)
     if not path.is_file():
         raise IngestError(f"{path.name} does not exist or is not a file or folder.")
+    if zipfile.is_zipfile(path):
+        return ZipImageClip(path, limits)
     return VideoClip(path, limits)
 
 

@@ -138,6 +138,11 @@ class Frame(models.Model):
     index = models.PositiveIntegerField()  # 0-based, dense
     timestamp = models.FloatField()  # seconds from the start of the source
     image = models.CharField(max_length=500)  # media-relative path of the stored picture
+    # The picture's file name in the source (image folders and zips; empty for video files): label
+    # files from other tools name frames this way, so imports match on it first.
+    original_name = models.CharField(max_length=255, blank=True)
+    # The frame's number in the source before any sampling (0-based decode order).
+    source_index = models.PositiveIntegerField(null=True, blank=True)
     sha256 = models.CharField(max_length=64)  # of the stored image bytes; the frame's ETag
     # First time a person edited, added, deleted or accepted a box on this frame. Model predictions
     # are never written onto a touched frame.
@@ -321,12 +326,15 @@ class ExportFormat(models.TextChoices):
     COCO = "coco"
     YOLO = "yolo"
     MOT = "mot"
+    CVAT = "cvat"  # CVAT for video 1.1 XML, one per clip
+    CVAT_IMAGES = "cvat_images"  # CVAT for images 1.1 XML
+    VOC = "voc"  # Pascal VOC Annotations/*.xml
 
 
 class ExportJob(TimeStamped):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="exports")
     video = models.ForeignKey(Video, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    format = models.CharField(max_length=10, choices=ExportFormat.choices)
+    format = models.CharField(max_length=20, choices=ExportFormat.choices)
     options = models.JSONField(default=dict)
     status = models.CharField(max_length=20, choices=JobStatus.choices, default=JobStatus.QUEUED)
     items_done = models.PositiveIntegerField(default=0)
@@ -342,3 +350,50 @@ class ExportJob(TimeStamped):
 
     class Meta:
         ordering = ["-created_at"]
+
+
+class ImportFormat(models.TextChoices):
+    COCO = "coco"  # COCO instances JSON, or a COCO results list (detector output)
+    YOLO = "yolo"  # Ultralytics (data.yaml), Darknet (obj.names) or Label Studio (classes.txt)
+    MOT = "mot"  # MOTChallenge gt.txt / det.txt, with labels.txt or the platform's id_classes.json
+    CVAT = "cvat"  # CVAT for video 1.1 or CVAT for images 1.1 XML
+    LABEL_STUDIO = "label_studio"  # Label Studio JSON export (image tasks, video rectangle sequences)
+    VOC = "voc"  # Pascal VOC Annotations/*.xml
+
+
+class ImportMode(models.TextChoices):
+    # The file is the truth for the frames it names: their boxes (and pending predictions) are replaced.
+    REPLACE = "replace"
+    # The file's boxes are added beside what the frames hold; the same file twice is refused.
+    APPEND = "append"
+
+
+class ImportJob(TimeStamped):
+    """A label import into one clip, run on the ``cpu`` queue; all or nothing.
+
+    ``result`` holds the counts of a finished import (or of a dry run: what would be written);
+    ``problems`` every per-item problem of a refused one.
+    """
+
+    video = models.ForeignKey(Video, on_delete=models.CASCADE, related_name="imports")
+    format = models.CharField(max_length=20, choices=ImportFormat.choices)
+    options = models.JSONField(default=dict)
+    status = models.CharField(max_length=20, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    dry_run = models.BooleanField(default=False)
+    file = models.CharField(max_length=500, blank=True)  # media-relative upload, removed when the job ends
+    file_name = models.CharField(max_length=255, blank=True)  # the uploaded file's own name
+    sha256 = models.CharField(max_length=64, blank=True)  # of the uploaded bytes: duplicate imports
+    items_done = models.PositiveIntegerField(default=0)
+    items_total = models.PositiveIntegerField(default=0)
+    result = models.JSONField(default=dict)
+    problems = models.JSONField(default=list)
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["video", "sha256"], name="import_video_sha256")]

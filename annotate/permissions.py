@@ -23,7 +23,7 @@ from rest_framework.exceptions import NotAuthenticated
 from rest_framework.request import Request
 
 from annotate.errors import ForbiddenError
-from annotate.models import Box, ExportJob, Generation, Membership, Project, Role, Track, Video
+from annotate.models import Box, ExportJob, Generation, ImportJob, Membership, Project, Role, Track, Video
 
 RANK: dict[str, int] = {Role.VIEWER: 0, Role.ANNOTATOR: 1, Role.MANAGER: 2, Role.OWNER: 3}
 _WHO: dict[str, str] = {
@@ -53,7 +53,7 @@ def project_id_of(obj: Model) -> int:
         return obj.id
     if isinstance(obj, Video | ExportJob):
         return obj.project_id
-    if isinstance(obj, Track | Generation):
+    if isinstance(obj, Track | Generation | ImportJob):
         return Video.objects.values_list("project_id", flat=True).get(id=obj.video_id)
     if isinstance(obj, Box):
         return Box.objects.values_list("frame__video__project_id", flat=True).get(id=obj.id)

@@ -274,3 +274,7 @@ ANNOTATE_IMPORT_MAX_ENTRIES = env_int("ANNOTATE_IMPORT_MAX_ENTRIES", 200_000, mi
 ANNOTATE_IMPORT_MAX_UNCOMPRESSED_BYTES = env_int(
     "ANNOTATE_IMPORT_MAX_UNCOMPRESSED_BYTES", 4 * 1024**3, minimum=1
 )
+# One label file (a COCO JSON, a gt.txt, a zip member) is read as a stream up to this many bytes; a zip
+# member inflating more than MAX_ZIP_RATIO times its compressed size is refused (zip bombs).
+ANNOTATE_IMPORT_MAX_LABEL_BYTES = env_int("ANNOTATE_IMPORT_MAX_LABEL_BYTES", 512 * 1024**2, minimum=1)
+ANNOTATE_IMPORT_MAX_ZIP_RATIO = env_int("ANNOTATE_IMPORT_MAX_ZIP_RATIO", 100, minimum=1)

@@ -1,12 +1,9 @@
-"""Exports (background jobs with a download) and label imports into a clip."""
+"""Exports (background jobs with a download) and label imports into a clip (background jobs too)."""
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path, PurePosixPath
 from typing import Any
 
-from django.conf import settings
 from django.http import FileResponse
 from django.urls import path, reverse
 from drf_spectacular.utils import extend_schema
@@ -16,15 +13,19 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotate.errors import ServiceError
 from annotate.exchange.rows import FrameSet
-from annotate.exchange.selectors import export_job_get_for_user, export_job_list
-from annotate.models import ExportFormat, ExportJob, JobStatus
+from annotate.exchange.selectors import (
+    export_job_get_for_user,
+    export_job_list,
+    import_job_get_for_user,
+    import_job_list,
+)
+from annotate.models import ExportFormat, ExportJob, ImportFormat, ImportMode, JobStatus
 from annotate.permissions import request_user, require_annotator, require_manager
 from annotate.selectors.projects import project_get_for_user
 from annotate.selectors.videos import video_get_for_user
 from annotate.services.exports import export_job_cancel, export_job_create, export_job_path
-from annotate.services.imports import labels_import
+from annotate.services.import_jobs import import_job_cancel, import_job_create
 
 
 class ExportCreateSerializer(serializers.Serializer):
@@ -74,18 +75,32 @@ class ExportJobSerializer(serializers.Serializer):
 
 class ImportSerializer(serializers.Serializer):
     file = serializers.FileField()
-    format = serializers.ChoiceField(choices=ExportFormat.choices)
+    format = serializers.ChoiceField(choices=ImportFormat.choices)
     as_predictions = serializers.BooleanField(required=False, default=False)
     create_classes = serializers.BooleanField(required=False, default=False)
+    mode = serializers.ChoiceField(choices=ImportMode.choices, required=False, default=ImportMode.APPEND)
+    first_frame = serializers.ChoiceField(choices=[0, 1], required=False, allow_null=True, default=None)
+    allow_duplicate = serializers.BooleanField(required=False, default=False)
+    default_class = serializers.CharField(required=False, allow_null=True, default=None, max_length=100)
+    dry_run = serializers.BooleanField(required=False, default=False)
 
 
-class ImportResultSerializer(serializers.Serializer):
-    video = serializers.IntegerField()
-    boxes = serializers.IntegerField()
-    frames = serializers.IntegerField()
-    tracks = serializers.IntegerField()
-    classes_created = serializers.ListField(child=serializers.CharField())
-    skipped_frames = serializers.IntegerField()
+class ImportJobSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    video = serializers.IntegerField(source="video_id")
+    status = serializers.ChoiceField(choices=JobStatus.choices)
+    format = serializers.ChoiceField(choices=ImportFormat.choices)
+    options = serializers.DictField()
+    dry_run = serializers.BooleanField()
+    file_name = serializers.CharField()
+    items_done = serializers.IntegerField()
+    items_total = serializers.IntegerField()
+    result = serializers.DictField(help_text="counts of the import (of a dry run: what it would write)")
+    problems = serializers.ListField(child=serializers.CharField(), help_text="every problem of a refusal")
+    error = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
 
 
 class ExportListApi(APIView):
@@ -146,38 +161,44 @@ class ExportDownloadApi(APIView):
 class VideoImportApi(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(
-        request={"multipart/form-data": ImportSerializer},
-        responses={200: ImportResultSerializer},
-    )
+    @extend_schema(responses=ImportJobSerializer(many=True))
+    def get(self, request: Request, video_id: int) -> Response:
+        video = video_get_for_user(user=request_user(request), video_id=video_id)
+        return Response(ImportJobSerializer(import_job_list(video=video)[:100], many=True).data)
+
+    @extend_schema(request={"multipart/form-data": ImportSerializer}, responses={202: ImportJobSerializer})
     def post(self, request: Request, video_id: int) -> Response:
-        """Import labels into the clip, all or nothing; 400 with ``errors`` (one per bad item)."""
+        """Queue a label import into the clip (all or nothing); poll the job for progress, then its
+        ``result`` or, when refused, ``problems`` (one per bad item). ``dry_run``: count, write nothing."""
         video = video_get_for_user(user=request_user(request), video_id=video_id)
         require_annotator(video, action="import labels")
         data = ImportSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        fields = data.validated_data
+        fields = dict(data.validated_data)
         if fields["create_classes"]:
             require_manager(video, action="add classes")
-        upload = fields["file"]
-        if upload.size is not None and upload.size > settings.ANNOTATE_MAX_UPLOAD_BYTES:
-            raise ServiceError("The file is larger than the upload limit.", field="file")
-        original = PurePosixPath(upload.name or "labels").name
-        with tempfile.TemporaryDirectory(dir=settings.FILE_UPLOAD_TEMP_DIR) as folder:
-            local = Path(folder) / ("upload" + PurePosixPath(original).suffix.lower()[:10])
-            with local.open("wb") as out:
-                for chunk in upload.chunks():
-                    out.write(chunk)
-            result = labels_import(
-                video=video,
-                path=local,
-                format=fields["format"],
-                as_predictions=fields["as_predictions"],
-                create_classes=fields["create_classes"],
-                name=original,
-                created_by=request_user(request),
-            )
-        return Response(ImportResultSerializer(result.as_dict()).data)
+        upload = fields.pop("file")
+        dry_run = fields.pop("dry_run")
+        job = import_job_create(
+            video=video, upload=upload, options=fields, dry_run=dry_run, created_by=request_user(request)
+        )
+        return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ImportDetailApi(APIView):
+    @extend_schema(responses=ImportJobSerializer)
+    def get(self, request: Request, import_id: int) -> Response:
+        job = import_job_get_for_user(user=request_user(request), job_id=import_id)
+        return Response(ImportJobSerializer(job).data)
+
+
+class ImportCancelApi(APIView):
+    @extend_schema(request=None, responses=ImportJobSerializer)
+    def post(self, request: Request, import_id: int) -> Response:
+        user = request_user(request)
+        job = import_job_get_for_user(user=user, job_id=import_id)
+        require_annotator(job, user=user, action="cancel label imports")
+        return Response(ImportJobSerializer(import_job_cancel(job=job)).data)
 
 
 urlpatterns = [
@@ -186,4 +207,6 @@ urlpatterns = [
     path("exports/<int:export_id>/cancel/", ExportCancelApi.as_view(), name="export-cancel"),
     path("exports/<int:export_id>/download", ExportDownloadApi.as_view(), name="export-download"),
     path("videos/<int:video_id>/imports/", VideoImportApi.as_view(), name="video-import"),
+    path("imports/<int:import_id>/", ImportDetailApi.as_view(), name="import-detail"),
+    path("imports/<int:import_id>/cancel/", ImportCancelApi.as_view(), name="import-cancel"),
 ]

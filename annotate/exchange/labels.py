@@ -1,35 +1,43 @@
 """Plain label items read from a file, before they are matched to a clip's frames and classes.
 
-Frame references are matched by one rule for every format:
-
-* an integer is a 0-based frame index (COCO ``frame_index``, MOT frame number - 1);
-* a file name is matched first against the stored picture names of the clip's frames, then by the
-  trailing digits of its stem, read as the 0-based frame index: ``000123.jpg``, ``frame_123.png`` and
-  the exported ``v7_000123.jpg`` all mean frame 123.
+Readers (coco, yolo, mot, cvat, label_studio, voc) turn a file into ``ParsedLabels``; they know nothing
+of the database. How a frame reference becomes a frame of the clip is annotate.exchange.matching.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
-
-_TRAILING_DIGITS = re.compile(r"(\d+)$")
 
 
-@dataclass
+@dataclass(slots=True)
 class LabelItem:
     where: str  # how an error names it: "annotation 17", "labels/train/v3_000002.txt line 2"
-    frame: int | str  # frame index, or a file name to match
     label: str | int | None  # class name, a project class index, or None (MOT ids without a class)
     x: float
     y: float
     w: float
     h: float
+    # The frame: a picture name to match, an explicit 0-based index the file gives (COCO
+    # frame_index/frame_id, CVAT frame, MOT frame - 1), or a frame id of the platform's own COCO export.
+    frame_name: str | None = None
+    frame_index: int | None = None
+    frame_pk: int | None = None
     track: str | None = None
     score: float | None = None
-    # YOLO: x, y, w, h are fractions of the frame size (x, y still the top-left corner).
+    occluded: bool = False
+    # YOLO, Label Studio: x, y, w, h are fractions of the frame size (x, y still the top-left corner).
     normalized: bool = False
+    # The picture size the file's pixel coordinates refer to (COCO images[].width/height, VOC size).
+    image_size: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FrameRef:
+    """A frame the file names, with or without boxes: the frames a replace import is the truth for."""
+
+    name: str | None = None
+    index: int | None = None
+    pk: int | None = None
 
 
 @dataclass
@@ -38,22 +46,16 @@ class ParsedLabels:
     errors: list[str] = field(default_factory=list)
     # Clip ids named in the file (COCO video_id, the v<id>_ prefix): one import is one clip.
     clip_keys: set[str] = field(default_factory=set)
-    # Files that had no boxes but name a frame (YOLO empty label files), for the frame count.
-    empty_frames: list[int | str] = field(default_factory=list)
+    # Frames the file names that hold no box (YOLO empty label files, COCO images without annotations).
+    empty_frames: list[FrameRef] = field(default_factory=list)
+    # What the reader left out on purpose, by reason ("MOT rows marked ignore": 12), for the report.
+    skipped: dict[str, int] = field(default_factory=dict)
+    # The file is detector output (a COCO results list): it imports as predictions.
+    predictions: bool = False
 
+    def skip(self, reason: str, count: int = 1) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + count
 
-def frame_index_from_name(name: str, stored: dict[str, int]) -> int | None:
-    """The frame a file name refers to, or None (see the module docstring for the rule)."""
-    base = PurePosixPath(name.replace("\\", "/")).name
-    if base in stored:
-        return stored[base]
-    match = _TRAILING_DIGITS.search(PurePosixPath(base).stem)
-    return int(match.group(1)) if match else None
-
-
-_CLIP_PREFIX = re.compile(r"^v(\d+)_\d+$")
-
-
-def clip_key_from_name(name: str) -> str | None:
-    match = _CLIP_PREFIX.match(PurePosixPath(name.replace("\\", "/")).stem)
-    return match.group(1) if match else None
+    def frame_refs(self) -> list[FrameRef]:
+        refs = [FrameRef(i.frame_name, i.frame_index, i.frame_pk) for i in self.items]
+        return refs + self.empty_frames

@@ -198,7 +198,7 @@ def iter_frames_with_boxes(*, project_id: int, flt: ExportFilter) -> Iterator[tu
 def frame_file_name(frame: FrameRow) -> str:
     """The exported name of a frame picture: ``v<clip id>_<index, 6 digits><stored suffix>``.
 
-    Imports read it back by its trailing digits (the frame index), see annotate.exchange.matching.
+    Imports read the ``v<id>_<index>`` pattern back as the 0-based index, see annotate.exchange.matching.
     """
     suffix = PurePosixPath(frame.image).suffix.lower() or ".jpg"
     return f"v{frame.video_id}_{frame.frame_index:06d}{suffix}"

@@ -1,15 +1,24 @@
-"""A set of named files to import from: a zip (checked by zipsafe), a folder, or one file."""
+"""A set of named files to import from: a zip (checked by zipsafe), a folder, or one file.
+
+Label files are opened as streams with a byte cap (``ANNOTATE_IMPORT_MAX_LABEL_BYTES``): a zip
+member that inflates past the cap, or past ``ANNOTATE_IMPORT_MAX_ZIP_RATIO`` times its compressed size,
+is refused before or while it is read, never held whole. Pictures inside an import are never read.
+"""
 
 from __future__ import annotations
 
+import io
 import zipfile
 from pathlib import Path, PurePosixPath
-from typing import Protocol
+from typing import IO, Protocol
 
 from django.conf import settings
 
-# Label files are read whole; pictures inside an import are never read.
-LABEL_SUFFIXES = (".json", ".txt", ".yaml", ".yml", ".ini")
+LABEL_SUFFIXES = (".json", ".txt", ".yaml", ".yml", ".ini", ".xml", ".names", ".data")
+
+
+class ImportTooLarge(ValueError):
+    """A label file is over the import limits; the message says which and by how much."""
 
 
 class Source(Protocol):
@@ -17,29 +26,79 @@ class Source(Protocol):
         """Posix paths of the files, relative to the root."""
         ...
 
+    def open(self, name: str) -> IO[bytes]:
+        """A byte stream of one file, capped at the import size limit."""
+        ...
+
     def read(self, name: str) -> bytes: ...
 
 
-class ZipSource:
+class _Capped(io.RawIOBase):
+    """Reads through to ``raw`` and raises ImportTooLarge once more than ``limit`` bytes came out."""
+
+    def __init__(self, raw: IO[bytes], limit: int, name: str) -> None:
+        self.raw, self.limit, self.name, self.count = raw, limit, name, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self.raw.read(len(buffer))
+        self.count += len(data)
+        if self.count > self.limit:
+            raise ImportTooLarge(f"{self.name}: more than {self.limit} bytes uncompressed, the import limit")
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self.raw.close()
+        super().close()
+
+
+def _capped(raw: IO[bytes], name: str) -> IO[bytes]:
+    limit = settings.ANNOTATE_IMPORT_MAX_LABEL_BYTES
+    return io.BufferedReader(_Capped(raw, limit, name), buffer_size=1024 * 1024)
+
+
+class _Base:
+    def read(self, name: str) -> bytes:
+        with self.open(name) as stream:  # type: ignore[attr-defined]
+            data: bytes = stream.read()
+            return data
+
+
+class ZipSource(_Base):
     def __init__(self, archive: zipfile.ZipFile) -> None:
         self.archive = archive
         self._members: dict[str, zipfile.ZipInfo] = {}
+        ratio = settings.ANNOTATE_IMPORT_MAX_ZIP_RATIO
+        limit = settings.ANNOTATE_IMPORT_MAX_LABEL_BYTES
         for info in archive.infolist():
             if info.is_dir() or "__MACOSX" in info.filename:
                 continue
             name = info.filename.replace("\\", "/")
             while name.startswith("./"):
                 name = name[2:]
+            if PurePosixPath(name).suffix.lower() in LABEL_SUFFIXES:
+                if info.file_size > limit:
+                    raise ImportTooLarge(
+                        f"{name}: {info.file_size} bytes uncompressed, over the limit of {limit}"
+                    )
+                if info.file_size > 1024 * 1024 and info.file_size > ratio * max(info.compress_size, 1):
+                    raise ImportTooLarge(
+                        f"{name}: inflates {info.file_size // max(info.compress_size, 1)}x "
+                        f"({info.compress_size} to {info.file_size} bytes), over the ratio limit of {ratio}"
+                    )
             self._members[name] = info
 
     def names(self) -> list[str]:
         return list(self._members)
 
-    def read(self, name: str) -> bytes:
-        return self.archive.read(self._members[name])
+    def open(self, name: str) -> IO[bytes]:
+        return _capped(self.archive.open(self._members[name]), name)
 
 
-class DirSource:
+class DirSource(_Base):
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
         self._names: list[str] = []
@@ -53,30 +112,32 @@ class DirSource:
                 total += path.stat().st_size
             self._names.append(path.relative_to(self.root).as_posix())
         if total > settings.ANNOTATE_IMPORT_MAX_UNCOMPRESSED_BYTES:
-            raise ValueError(f"{root}: label files hold more than the limit of bytes")
+            raise ImportTooLarge(f"{root}: label files hold more than the limit of bytes")
 
     def names(self) -> list[str]:
         return self._names
 
-    def read(self, name: str) -> bytes:
+    def open(self, name: str) -> IO[bytes]:
         path = (self.root / name).resolve()
         if not path.is_relative_to(self.root):
             raise ValueError(f"{name!r} is outside the import folder")
-        return path.read_bytes()
+        return _capped(path.open("rb"), name)
 
 
-class FileSource:
-    def __init__(self, path: Path, name: str | None = None) -> None:
+class FileSource(_Base):
+    """One file; ``siblings`` are files read with it (a gt.txt's labels.txt beside it)."""
+
+    def __init__(self, path: Path, name: str | None = None, siblings: dict[str, Path] | None = None) -> None:
         self.path = path
         self.name = PurePosixPath(name or path.name).name
+        self.siblings = {k: v for k, v in (siblings or {}).items() if k != self.name}
 
     def names(self) -> list[str]:
-        return [self.name]
+        return [self.name, *self.siblings]
 
-    def read(self, name: str) -> bytes:
-        if name != self.name:
-            raise KeyError(name)
-        size = self.path.stat().st_size
-        if size > settings.ANNOTATE_IMPORT_MAX_UNCOMPRESSED_BYTES:
-            raise ValueError(f"{self.name}: {size} bytes, more than the import limit")
-        return self.path.read_bytes()
+    def open(self, name: str) -> IO[bytes]:
+        if name == self.name:
+            return _capped(self.path.open("rb"), name)
+        if name in self.siblings:
+            return _capped(self.siblings[name].open("rb"), name)
+        raise KeyError(name)

@@ -1,4 +1,4 @@
-"""Celery task of exports; imported by annotate.tasks so the worker's autodiscovery registers it."""
+"""Celery tasks of exports and label imports; imported by annotate.tasks so the worker registers them."""
 
 from __future__ import annotations
 
@@ -11,3 +11,11 @@ def export_run_task(job_id: int) -> None:
     from annotate.services.exports import export_job_run
 
     export_job_run(job_id=job_id)
+
+
+@app.task(name="annotate.import_run", queue="cpu", ignore_result=True)
+def import_run_task(job_id: int) -> None:
+    """Run a queued label import; failures end as a failed row with every problem listed."""
+    from annotate.services.import_jobs import import_job_run
+
+    import_job_run(job_id=job_id)

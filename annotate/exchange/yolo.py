@@ -3,14 +3,17 @@
 Out: ``images/<split>/<name>``, ``labels/<split>/<stem>.txt`` (one ``class cx cy w h`` line per box,
 normalised, 6 decimals; an empty file for a frame without boxes) and ``data.yaml``. Class ids are the
 positions of the project's classes in index order, so they stay contiguous if a class was deleted.
-Splits are drawn by clip (default: no clip's frames leak across splits) or by frame, from a seeded
-hash of the ids, so the same seed always gives the same split whatever the row order.
+``data.yaml`` names no absolute ``path``: Ultralytics resolves train/val against the file's own
+folder, so the dataset can be moved or unzipped anywhere. Splits are drawn by clip (default: no
+clip's frames leak across splits) or by frame, from a seeded hash of the ids, so the same seed
+always gives the same split whatever the row order.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -18,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from annotate.exchange.labels import LabelItem, ParsedLabels, clip_key_from_name
+from annotate.exchange.labels import FrameRef, LabelItem, ParsedLabels
 from annotate.exchange.rows import ClipInfo, ExportFilter, frame_file_name, iter_frames_with_boxes
 from annotate.exchange.sinks import Sink
 from annotate.exchange.sources import Source
@@ -85,7 +88,8 @@ def write_yolo(
     progress: Callable[[int], None],
     root: Path | None = None,
 ) -> tuple[int, int]:
-    """Write the dataset; returns (images, boxes). ``root``: absolute folder for data.yaml's path."""
+    """Write the dataset; returns (images, boxes). ``root`` is kept for callers and unused: data.yaml
+    stays relative (a folder export that is moved keeps working)."""
     class_ids = {index: position for position, (index, _name) in enumerate(classes)}
     by_clip = clip_splits(sorted(clips), split) if split.by == "clip" else {}
     used: dict[str, int] = dict.fromkeys(SPLITS, 0)
@@ -107,8 +111,6 @@ def write_yolo(
         if images % 100 == 0:
             progress(done)
     data: dict[str, Any] = {}
-    if root is not None:
-        data["path"] = str(root)
     data["train"] = "images/train"
     # Ultralytics needs a val set; with one clip split by clip, validate on train rather than fail.
     data["val"] = "images/val" if used["val"] else "images/train"
@@ -117,8 +119,7 @@ def write_yolo(
     data["nc"] = len(classes)
     data["names"] = {position: name for position, (_index, name) in enumerate(classes)}
     with sink.text("data.yaml") as handle:
-        if root is None:
-            handle.write("# No 'path': readers resolve train/val against this file's folder.\n")
+        handle.write("# No 'path': readers resolve train/val against this file's folder.\n")
         yaml.safe_dump(data, handle, sort_keys=False, allow_unicode=True)
     progress(done)
     return images, boxes
@@ -126,19 +127,21 @@ def write_yolo(
 
 # -- reading -----------------------------------------------------------------------------------------
 
+# Darknet (CVAT's "YOLO 1.1"): obj.names + obj_<subset>_data/*.txt; Label Studio: classes.txt + labels/.
+_NAME_FILES = ("obj.names", "classes.txt")
+_LIST_FILES = frozenset({"train.txt", "val.txt", "valid.txt", "test.txt", "labels.txt", *_NAME_FILES})
+_CLIP_PREFIX = re.compile(r"^v(\d+)_\d+$")
 
-def _names_from_yaml(source: Source, parsed: ParsedLabels) -> dict[int, str] | None:
-    candidates = sorted(
-        (n for n in source.names() if PurePosixPath(n).suffix in (".yaml", ".yml")),
-        key=lambda n: (n.count("/"), n),
-    )
-    if not candidates:
-        return None
-    name = candidates[0]
+
+def _shallowest(names: list[str]) -> str | None:
+    return min(names, key=lambda n: (n.count("/"), n)) if names else None
+
+
+def _names_from_yaml(source: Source, name: str, parsed: ParsedLabels) -> dict[int, str]:
     try:
         data = yaml.safe_load(source.read(name))
-    except yaml.YAMLError as exc:
-        parsed.errors.append(f"{name}: not valid YAML ({exc})")
+    except (yaml.YAMLError, RecursionError) as exc:
+        parsed.errors.append(f"{name}: not valid YAML ({str(exc)[:200]})")
         return {}
     names = data.get("names") if isinstance(data, dict) else None
     if isinstance(names, list) and all(isinstance(v, str) for v in names):
@@ -149,17 +152,42 @@ def _names_from_yaml(source: Source, parsed: ParsedLabels) -> dict[int, str] | N
     return {}
 
 
+def _class_names(source: Source, parsed: ParsedLabels) -> dict[int, str] | None:
+    all_names = source.names()
+    yaml_file = _shallowest([n for n in all_names if PurePosixPath(n).suffix in (".yaml", ".yml")])
+    if yaml_file is not None:
+        return _names_from_yaml(source, yaml_file, parsed)
+    names_file = _shallowest([n for n in all_names if PurePosixPath(n).name in _NAME_FILES])
+    if names_file is None:
+        return None
+    try:
+        text = source.read(names_file).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        parsed.errors.append(f"{names_file}: not UTF-8 text")
+        return {}
+    return {n: line.strip() for n, line in enumerate(v for v in text.splitlines() if v.strip())}
+
+
+def _is_label_file(name: str) -> bool:
+    path = PurePosixPath(name)
+    if path.suffix != ".txt" or path.name in _LIST_FILES:
+        return False
+    return any(
+        part == "labels" or (part.startswith("obj_") and part.endswith("_data")) for part in path.parts[:-1]
+    )
+
+
 def parse_yolo(source: Source) -> ParsedLabels:
     parsed = ParsedLabels()
-    names = _names_from_yaml(source, parsed)
+    names = _class_names(source, parsed)
     if names is None:
-        parsed.errors.append("data.yaml with the class names is missing")
+        parsed.errors.append(
+            "no class names: data.yaml (Ultralytics), obj.names (Darknet) or classes.txt (Label Studio)"
+        )
         return parsed
-    label_files = sorted(
-        n for n in source.names() if n.endswith(".txt") and "labels" in PurePosixPath(n).parts[:-1]
-    )
+    label_files = sorted(n for n in source.names() if _is_label_file(n))
     if not label_files:
-        parsed.errors.append("no label files found under labels/")
+        parsed.errors.append("no label files found under labels/ (or obj_<subset>_data/)")
     stems: dict[str, str] = {}
     for file_name in label_files:
         stem = PurePosixPath(file_name).stem
@@ -167,30 +195,32 @@ def parse_yolo(source: Source) -> ParsedLabels:
             parsed.errors.append(f"{file_name}: the same frame as {stems[stem]}")
             continue
         stems[stem] = file_name
-        key = clip_key_from_name(file_name)
-        if key is not None:
-            parsed.clip_keys.add(key)
+        match = _CLIP_PREFIX.match(stem)
+        if match:
+            parsed.clip_keys.add(match.group(1))
         try:
-            text = source.read(file_name).decode("utf-8")
+            text = source.read(file_name).decode("utf-8-sig")
         except UnicodeDecodeError:
             parsed.errors.append(f"{file_name}: not UTF-8 text")
             continue
         lines = [(n, line.split()) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
         if not lines:
-            parsed.empty_frames.append(file_name)
+            parsed.empty_frames.append(FrameRef(name=file_name))
         for number, fields in lines:
             where = f"{file_name} line {number}"
             if len(fields) not in (5, 6):
-                parsed.errors.append(f"{where}: expected 'class cx cy w h [conf]', got {len(fields)} fields")
+                parsed.errors.append(
+                    f"{where}: expected 'class cx cy w h [conf]' (a detection box), got {len(fields)} fields"
+                )
                 continue
             try:
                 class_id = int(fields[0])
                 cx, cy, w, h, *conf = (float(v) for v in fields[1:])
             except ValueError:
-                parsed.errors.append(f"{where}: not numbers: {' '.join(fields)!r}")
+                parsed.errors.append(f"{where}: not numbers: {' '.join(fields)[:80]!r}")
                 continue
             if class_id not in names:
-                parsed.errors.append(f"{where}: class {class_id} is not in data.yaml names")
+                parsed.errors.append(f"{where}: class {class_id} is not in the class names")
                 continue
             if not all(math.isfinite(v) for v in (cx, cy, w, h, *conf)):
                 parsed.errors.append(f"{where}: coordinates must be finite numbers")
@@ -198,12 +228,12 @@ def parse_yolo(source: Source) -> ParsedLabels:
             parsed.items.append(
                 LabelItem(
                     where=where,
-                    frame=file_name,
                     label=names[class_id],
                     x=cx - w / 2,
                     y=cy - h / 2,
                     w=w,
                     h=h,
+                    frame_name=file_name,
                     score=conf[0] if conf else None,
                     normalized=True,
                 )

@@ -12,6 +12,7 @@ writer stops at its next chunk and the sink removes its temporary file.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import math
 from collections.abc import Callable
@@ -26,7 +27,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from annotate.errors import ConflictError, ServiceError
-from annotate.exchange import coco, mot, yolo
+from annotate.exchange import coco, cvat, mot, voc, yolo
 from annotate.exchange.rows import (
     ExportFilter,
     FrameSet,
@@ -157,7 +158,7 @@ def _coerce(name: str, value: Any) -> Any:
 def export_totals(*, project: Project, format: str, options: ExportOptions) -> tuple[int, int]:
     """(items the progress counts, boxes that will leave)."""
     boxes = export_boxes(project_id=project.id, flt=options.filter).count()
-    if format == ExportFormat.MOT:
+    if format in (ExportFormat.MOT, ExportFormat.CVAT):
         return boxes, boxes
     return export_frames(project_id=project.id, flt=options.filter).count() + boxes, boxes
 
@@ -184,12 +185,13 @@ def export_write(
             with text_file(target) as out:
                 images, boxes = coco.write_coco(out, project_name=project.name, progress=report, **common)
         else:
+            # The layout CVAT writes and Datumaro reads: annotations/instances_default.json, images/default/.
             with _sink(target, as_zip) as sink:
-                with sink.text("annotations.json") as out:
+                with sink.text("annotations/instances_default.json") as out:
                     images, boxes = coco.write_coco(out, project_name=project.name, progress=report, **common)
                 if options.with_images:
                     for copied, frame in enumerate(iter_frames(project_id=project.id, flt=flt), 1):
-                        sink.copy_media(f"images/{frame_file_name(frame)}", frame.image)
+                        sink.copy_media(f"images/default/{frame_file_name(frame)}", frame.image)
                         if copied % IMAGE_CHUNK == 0:
                             report(images + boxes)  # counts are complete already; a cancel check
     elif format == ExportFormat.YOLO:
@@ -205,6 +207,30 @@ def export_write(
         with _sink(target, as_zip) as sink:
             images, boxes = mot.write_mot(sink, progress=report, **common)
             _write_mot_frames(sink, project=project, options=options, clips=clips, report=report, done=boxes)
+    elif format == ExportFormat.CVAT:
+        # One CVAT for video file per clip (a CVAT task is one video): at the root for one clip.
+        with _sink(target, as_zip) as sink:
+            boxes = 0
+            for clip in clips.values():
+                name = "annotations.xml" if len(clips) == 1 else f"{mot.clip_folder(clip)}/annotations.xml"
+                with sink.text(name) as out:
+                    one = dataclasses.replace(flt, video_id=clip.id)
+                    boxes += cvat.write_cvat_video(
+                        out, project_id=project.id, flt=one, classes=classes, clip=clip, progress=report
+                    )
+            images = sum(c.frame_count for c in clips.values())
+    elif format == ExportFormat.CVAT_IMAGES:
+        with _sink(target, as_zip) as sink:
+            with sink.text("annotations.xml") as out:
+                images, boxes = cvat.write_cvat_images(out, progress=report, **common)
+            if options.with_images:  # CVAT's layout; Datumaro's reader needs the pictures
+                for copied, frame in enumerate(iter_frames(project_id=project.id, flt=flt), 1):
+                    sink.copy_media(f"images/{frame_file_name(frame)}", frame.image)
+                    if copied % IMAGE_CHUNK == 0:
+                        report(images + boxes)
+    elif format == ExportFormat.VOC:
+        with _sink(target, as_zip) as sink:
+            images, boxes = voc.write_voc(sink, progress=report, with_images=options.with_images, **common)
     else:
         raise ServiceError(f"Unknown format {format!r}.", field="format")
     return ExportResult(path=target, format=format, images=images, boxes=boxes)

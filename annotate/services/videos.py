@@ -14,6 +14,7 @@ import shutil
 import tempfile
 import time
 import uuid
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ from annotate.ingest import (
     Sampling,
     encode_jpeg,
     estimate_output_frames,
+    image_source_check,
     open_clip,
     output_size,
     resize,
@@ -143,6 +145,13 @@ def video_create_from_upload(
     # The storage streams the file in chunks (or moves Django's temporary file into place).
     stored = default_storage.save(f"uploads/{uuid.uuid4().hex}/{_safe_upload_name(original)}", uploaded_file)
     try:
+        # A zip of images that cannot be a clip is refused now, not left behind as a failed row.
+        with contextlib.suppress(NotImplementedError):
+            _check_image_source(Path(default_storage.path(stored)))
+    except ServiceError as exc:
+        _delete_stored_original(stored)
+        raise ServiceError(exc.message, field="file") from exc
+    try:
         video = Video.objects.create(
             project=project,
             name=(name or original)[:255],
@@ -176,6 +185,7 @@ def video_create_from_path(
     resolved = import_path_check(path)
     if resolved.is_file():
         _check_size(resolved.stat().st_size, resolved.name)
+    _check_image_source(resolved)
     video = Video.objects.create(
         project=project,
         name=(name or resolved.name)[:255],
@@ -187,6 +197,17 @@ def video_create_from_path(
     )
     _enqueue_ingest(video.id)
     return video
+
+
+def _check_image_source(path: Path) -> None:
+    """A folder or zip of images that cannot become a clip (no pictures, too many, a bad first
+    picture) is refused here, before its row exists; video files are checked by the ingest."""
+    if not (path.is_dir() or zipfile.is_zipfile(path)):
+        return
+    try:
+        image_source_check(path, limits=_limits())
+    except IngestError as exc:
+        raise ServiceError(str(exc), field="path") from exc
 
 
 # -- ingest -----------------------------------------------------------------------------------------
@@ -335,6 +356,8 @@ def _store_frames(
                 timestamp=decoded.timestamp,
                 image=name,
                 sha256=hashlib.sha256(data).hexdigest(),
+                original_name=decoded.name[:255],
+                source_index=decoded.source_index,
             )
         )
         if time.monotonic() - reported >= PROGRESS_INTERVAL_SECONDS:

@@ -104,12 +104,11 @@ def test_an_image_folder_with_mixed_sizes_fails_and_removes_the_frames_already_s
     )
 
 
-def test_an_image_folder_with_a_non_image_file_fails_with_a_clear_message(project, clip):
-    (clip.frames_dir / "readme.txt").write_text("hello")
-
-    video = _failed(project, clip.frames_dir)
-
-    assert "readme.txt in frames/ is not an image file" in video.error
+def _refused_before_any_row(project, path: Path, message: str) -> None:
+    with pytest.raises(ServiceError) as caught:
+        video_create_from_path(project=project, path=path)
+    assert str(caught.value) == message
+    assert not Video.objects.exists()
 
 
 def test_an_image_file_that_does_not_decode_fails_with_a_clear_message(project, clip):
@@ -120,12 +119,15 @@ def test_an_image_file_that_does_not_decode_fails_with_a_clear_message(project, 
     assert video.error == "000003.png could not be decoded as an image."
 
 
-def test_an_empty_folder_fails_with_a_clear_message(project, import_root):
+def test_an_empty_folder_is_refused_before_any_row_is_created(project, import_root):
     (import_root / "nothing").mkdir()
+    (import_root / "nothing" / "README").write_text("not a picture")
 
-    video = _failed(project, import_root / "nothing")
-
-    assert video.error == "The folder nothing/ contains no images."
+    _refused_before_any_row(
+        project,
+        import_root / "nothing",
+        "The folder nothing/ contains no images (.bmp, .jpeg, .jpg, .png, .tif, .tiff, .webp).",
+    )
 
 
 def test_a_video_over_the_frame_limit_fails_before_decoding(project, clip, settings):
@@ -148,21 +150,25 @@ def test_sampling_can_bring_a_long_video_under_the_frame_limit(project, clip, se
     assert (video.status, video.frame_count) == (VideoStatus.READY, 10)
 
 
-def test_an_image_folder_over_the_frame_limit_fails(project, clip, settings):
+def test_an_image_folder_over_the_frame_limit_is_refused_before_any_row_is_created(project, clip, settings):
     settings.ANNOTATE_MAX_FRAMES = 19
 
-    video = _failed(project, clip.frames_dir)
-
-    assert video.error == "The folder holds 20 images, over the limit of 19 frames."
+    _refused_before_any_row(
+        project, clip.frames_dir, "The folder frames/ holds 20 images, over the limit of 19 frames."
+    )
 
 
 @pytest.mark.parametrize("source", ["video", "images"])
 def test_frames_over_the_pixel_limit_fail_with_a_clear_message(project, clip, settings, source):
     settings.ANNOTATE_MAX_PIXELS = 96 * 64 - 1
+    message = f"Frames are 96x64 = 6144 pixels, over the limit of {96 * 64 - 1} pixels per frame."
+    if source == "images":  # a folder is checked before its row exists
+        _refused_before_any_row(project, clip.frames_dir, message)
+        return
 
-    video = _failed(project, clip.video_path if source == "video" else clip.frames_dir)
+    video = _failed(project, clip.video_path)
 
-    assert video.error == f"Frames are 96x64 = 6144 pixels, over the limit of {96 * 64 - 1} pixels per frame."
+    assert video.error == message
 
 
 def test_a_video_file_over_the_size_limit_is_refused_before_any_row_is_created(project, clip, settings):

@@ -1,5 +1,5 @@
-"""export PROJECT_ID --format coco|yolo|mot --out PATH [--video ID] [--include-predictions]
-[--min-score S] [--frames reviewed|labeled|all] [--with-images] [--split clip|frame]
+"""export PROJECT_ID --format coco|yolo|mot|cvat|cvat_images|voc --out PATH [--video ID]
+[--include-predictions] [--min-score S] [--frames reviewed|labeled|all] [--with-images] [--split clip|frame]
 [--val F] [--test F] [--seed N]
 -> {"path": ..., "format": ..., "images": N, "boxes": N}
 

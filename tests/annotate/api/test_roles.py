@@ -16,6 +16,7 @@ from annotate.models import (
     Box,
     ExportJob,
     Generation,
+    ImportJob,
     JobStatus,
     LabelClass,
     Membership,
@@ -97,6 +98,9 @@ RULES: dict[tuple[str, str], str] = {
     ("export-cancel", "POST"): MGR,
     ("export-download", "GET"): MGR,
     ("video-import", "POST"): ANN,
+    ("video-import", "GET"): VIEW,
+    ("import-detail", "GET"): VIEW,
+    ("import-cancel", "POST"): ANN,
     ("box-accept-above", "POST"): ANN,
     ("box-propagate", "POST"): ANN,
     ("frame-summary", "GET"): VIEW,
@@ -153,6 +157,7 @@ def world(settings) -> dict[str, Any]:
     box = cast(Box, BoxFactory(frame=frames[0], track=track))
     generation = Generation.objects.create(video=video, number=1, status=JobStatus.SUCCEEDED)
     export = ExportJob.objects.create(project=project, format="coco", status=JobStatus.SUCCEEDED)
+    label_import = ImportJob.objects.create(video=video, format="coco", status=JobStatus.SUCCEEDED)
     unused = LabelClass.objects.get(project=project, name="unused")
     return {
         "users": users,
@@ -164,6 +169,7 @@ def world(settings) -> dict[str, Any]:
             "track_id": track.id,
             "generation_id": generation.id,
             "export_id": export.id,
+            "import_id": label_import.id,
             "class_id": unused.id,
             "membership_id": members[VIEW].id,
         },

@@ -87,11 +87,15 @@ def test_with_images_puts_the_pictures_beside_the_json_in_one_zip(project, make_
     target = _export(project, tmp_path, name="out.zip", with_images=True)
     with zipfile.ZipFile(target) as archive:
         names = sorted(archive.namelist())
-        document = json.loads(archive.read("annotations.json"))
-        assert names == ["annotations.json"] + [f"images/v{video.id}_{i:06d}.png" for i in range(3)]
+        document = json.loads(archive.read("annotations/instances_default.json"))
+        assert names == ["annotations/instances_default.json"] + [
+            f"images/default/v{video.id}_{i:06d}.png" for i in range(3)
+        ]
         frame = Frame.objects.get(video=video, index=2)
-        assert archive.read(f"images/v{video.id}_000002.png") == default_storage.open(frame.image).read()
-    assert [i["file_name"] for i in document["images"]] == [n.removeprefix("images/") for n in names[1:]]
+        picture = archive.read(f"images/default/v{video.id}_000002.png")
+        assert picture == default_storage.open(frame.image).read()
+    pictures = [n.removeprefix("images/default/") for n in names[1:]]
+    assert [i["file_name"] for i in document["images"]] == pictures
 
 
 def test_coco_round_trip_gives_identical_boxes_classes_tracks_and_frames(project, make_video, tmp_path):

@@ -47,11 +47,12 @@ def test_coco_export_with_images_to_a_zip(project, make_video, tmp_path):
 def test_import_errors_list_every_problem_and_fail(project, make_video, tmp_path):
     video, _ = make_video(project, frames=1, labeled=False)
     gt = tmp_path / "gt.txt"
-    gt.write_text("1,1,1,1,500,5,1,1,1\n3,2,1,1,5,5,1,2,1\n")
+    gt.write_text("1,1,1,1,0,5,1,1,1\n3,2,1,1,5,5,1,2,1\n")
+    (tmp_path / "labels.txt").write_text("square\ndisc\n")
     with pytest.raises(CommandError) as caught:
         call_command("import_labels", str(video.id), str(gt), "--format", "mot", stdout=io.StringIO())
     lines = str(caught.value).splitlines()
     assert lines[0] == "Nothing was imported: 2 problems found."
-    assert "right edge (width 128)" in lines[1] and "frame 2 matches no frame" in lines[2]
+    assert "has no area" in lines[1] and "frame 2 matches no frame" in lines[2]
     with pytest.raises(CommandError, match="No project with id 999999"):
         call_command("export", "999999", "--format", "coco", "--out", str(tmp_path / "x.json"))

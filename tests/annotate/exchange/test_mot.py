@@ -26,9 +26,13 @@ def test_mot_zip_holds_gt_lines_per_clip_with_fresh_ids_for_untracked_boxes(proj
     with zipfile.ZipFile(target) as archive:
         lines = archive.read(f"{folder}/gt/gt.txt").decode().splitlines()
         id_classes = json.loads(archive.read(f"{folder}/gt/id_classes.json"))
+        labels = archive.read(f"{folder}/gt/labels.txt").decode().splitlines()
         seqinfo = archive.read(f"{folder}/seqinfo.ini").decode()
     first = truth.frames[0][0]
-    assert lines[0] == f"1,1,{first.x},{first.y},{first.w},{first.h},1,-1,-1,-1"
+    # MOT16/17 columns (consider, class, visibility) with the class as a line of labels.txt.
+    assert lines[0] == f"1,1,{first.x},{first.y},{first.w},{first.h},1,1,1"
+    assert labels == ["square", "disc"]
+    assert "imDir=img1" in seqinfo and "imExt=.jpg" in seqinfo
     assert len(lines) == result.boxes == 6
     assert [line.split(",")[1] for line in lines] == ["1", "2", "1", "2", "3", "4"]
     assert id_classes == {"1": "square", "2": "disc", "3": "square", "4": "disc"}
