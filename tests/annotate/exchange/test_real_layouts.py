@@ -348,7 +348,9 @@ def test_coco_drawn_on_the_full_size_picture_is_rescaled_to_a_clip_ingested_with
 def test_a_coco_results_list_imports_as_predictions(project, make_video, tmp_path):
     video, _ = make_video(project, frames=2, labeled=False)
     exported = tmp_path / "gt.json"
-    export_write(project=project, format="coco", options=ExportOptions(video=video.id), target=exported)
+    export_write(
+        project=project, format="coco", options=ExportOptions(video=video.id, frames="all"), target=exported
+    )
     image_id = json.loads(exported.read_text())["images"][1]["id"]
     results = tmp_path / "detections.json"  # what a detector writes against that export
     results.write_text(
