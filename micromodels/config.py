@@ -37,6 +37,27 @@ class TrainConfig:
     hsv_v: float = 0.4
     mixup: float = 0.0
     warmup_epochs: float = 1.0
+    # Which detector: "clipnet" (small per-clip network trained from scratch on crops, the CPU path),
+    # "yolo" (ultralytics), or "auto" = yolo when base weights are a YOLO file or a GPU is there, else
+    # clipnet (a from-scratch YOLO learns nothing within a CPU generation: docs/benchmarks.md).
+    detector: str = "auto"
+    # ClipNet. Frames are resized so the median labeled object is about this many pixels across
+    # (geometric mean of w and h): larger sees more detail, costs quadratically more per step.
+    clipnet_object_side: float = 32.0
+    clipnet_min_scale: float = 0.1  # never shrink frames more than this (huge objects)
+    clipnet_max_scale: float = 2.0  # never enlarge more than this (tiny objects: blur, slow)
+    clipnet_width: int = 32  # channels at stride 4 (2x deeper); more = capacity, slower steps
+    clipnet_crop: int = 128  # training crop side at the working scale: ~4 objects across
+    clipnet_batch: int = 16  # crops per step
+    clipnet_lr: float = 3e-3  # AdamW peak learning rate (cosine decay over the budget)
+    clipnet_max_steps: int = 4000  # upper bound when there is no time budget, or it is generous
+    clipnet_steps_per_epoch: int = 100  # progress and cancel checks every this many steps
+    clipnet_object_crops: float = 0.6  # share of crops centred near an object (rest: anywhere)
+    clipnet_scale_jitter: float = 1.4  # crops are rescaled by up to this factor either way
+    clipnet_colour: float = 0.25  # per-channel gain +-this, brightness +-60x this
+    # torch CPU threads for ClipNet. 1 is robust on a shared CPU (a spinning 2-thread pool ran ~5x
+    # slower under contention, measured); more is faster on an idle multi-core machine.
+    cpu_threads: int = 1
 
 
 @dataclass(frozen=True)
@@ -58,6 +79,8 @@ class PrelabelConfig:
     device: str = "auto"
     detector_conf: float = 0.05  # keep low: fusion and calibration decide what is shown
     nms_iou: float = 0.6
+    clipnet_max_detections: int = 100  # peaks decoded per frame, before the score threshold
+    cpu_threads: int = 1  # torch CPU threads for ClipNet inference (see TrainConfig.cpu_threads)
     tracker: TrackerConfig = TrackerConfig()
     # Fusion.
     match_iou: float = 0.3  # a detection belongs to a track box at this IoU or more

@@ -9,14 +9,18 @@ from itertools import pairwise
 from pathlib import Path
 
 from micromodels.checkpoints import verify_checkpoint
+from micromodels.clipnet import read_checkpoint
+from micromodels.clipnet_trainer import train_clipnet
 from micromodels.config import PrelabelConfig, TrackerConfig, TrainConfig
 from micromodels.dataset import build_dataset
+from micromodels.device import resolve_device
 from micromodels.errors import Cancelled, EngineError
 from micromodels.frames import check_clip, check_labeled, clip_box
 from micromodels.fusion import FrameNotes, detector_tracks, fuse_frame
 from micromodels.predictor import load_detector, predict_frames
 from micromodels.propagation import Candidate, assign_track_ids, link_tracks, propagate_tracks
 from micromodels.suggest import rank_frames, suggest_initial_frames
+from micromodels.threads import torch_threads
 from micromodels.trainer import train_detector
 from micromodels.types import (
     Box,
@@ -71,6 +75,19 @@ def pseudo_labels(
     return good
 
 
+def choose_detector(config: TrainConfig) -> str:
+    """ "clipnet" or "yolo" for config.detector ("auto": YOLO when the base weights are a YOLO file
+    or a GPU is there, else ClipNet; a ClipNet checkpoint as base weights is a ClipNet warm start)."""
+    if config.detector in ("clipnet", "yolo"):
+        return config.detector
+    if config.detector != "auto":
+        raise EngineError(f"unknown detector {config.detector!r} (auto, clipnet, yolo)")
+    base = Path(config.base_weights) if config.base_weights else None
+    if base is not None and base.is_file():
+        return "clipnet" if read_checkpoint(base) is not None else "yolo"
+    return "yolo" if resolve_device(config.device).startswith("cuda") else "clipnet"
+
+
 def train(
     clip: Clip,
     labeled: Sequence[LabeledFrame],
@@ -100,6 +117,17 @@ def train(
         log.info("%d pseudo-labeled frames in %.1fs", len(pseudo), time.monotonic() - started)
     if should_stop is not None and should_stop():
         raise Cancelled("training cancelled")
+    if choose_detector(config) == "clipnet":
+        with torch_threads(config.cpu_threads):
+            return train_clipnet(
+                clip,
+                [*frames, *pseudo],
+                work_dir,
+                config,
+                progress=progress,
+                should_stop=should_stop,
+                wall_start=wall_start,
+            )
     dataset = build_dataset(clip, frames, work_dir / "dataset", pseudo=pseudo, repeats=config.repeats)
     return train_detector(
         dataset, work_dir, config, progress=progress, should_stop=should_stop, wall_start=wall_start
@@ -111,7 +139,8 @@ def detect_all(
 ) -> dict[int, tuple[Box, ...]]:
     """Detections for every frame (boxes only are kept in memory)."""
     model = load_detector(verify_checkpoint(checkpoint))
-    return dict(predict_frames(model, clip, list(range(len(clip.frames))), config, should_stop))
+    with torch_threads(config.cpu_threads):
+        return dict(predict_frames(model, clip, list(range(len(clip.frames))), config, should_stop))
 
 
 def prelabel(
