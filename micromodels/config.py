@@ -12,7 +12,7 @@ class TrainConfig:
     base_weights: str | None = None
     model: str = "yolo11n.yaml"  # architecture built from scratch (no download) when no base weights
     epochs: int = 300
-    time_budget_seconds: float | None = 60.0
+    time_budget_seconds: float | None = 45.0  # the platform's default (ANNOTATE_TRAIN_TIME_BUDGET)
     imgsz: int = 320
     batch: int = 8
     seed: int = 0
@@ -79,14 +79,32 @@ class PrelabelConfig:
     device: str = "auto"
     detector_conf: float = 0.05  # keep low: fusion and calibration decide what is shown
     nms_iou: float = 0.6
+    # The detector's own boxes (PrelabelResult.detector_boxes) at this calibrated score or more:
+    # lower finds more objects alone, with more false boxes in the "model alone" figure.
+    detector_min_score: float = 0.3
+    # Detector calibration uses frames where every track is two-sided with passes agreeing at this
+    # IoU and tracker confidence this high (stricter: cleaner stand-in truth, fewer samples).
+    calibration_agreement: float = 0.5
+    calibration_confidence: float = 0.4
     clipnet_max_detections: int = 100  # peaks decoded per frame, before the score threshold
     cpu_threads: int = 1  # torch CPU threads for ClipNet inference (see TrainConfig.cpu_threads)
     tracker: TrackerConfig = TrackerConfig()
     # Fusion.
-    match_iou: float = 0.3  # a detection belongs to a track box at this IoU or more
-    confirm_score: float = 0.5  # a detection this confident can correct a drifting tracker
+    match_iou: float = 0.3  # a detection belongs to a track box at this IoU or more (lower: more
+    # drift corrected, more risk of pulling a box onto a neighbour)
+    full_support_iou: float = 0.7  # a detection overlapping this much backs a box fully (less: partly)
+    confirm_score: float = 0.5  # a detection this confident pulls the tracker's box onto itself
+    detector_pull: float = 10.0  # weight of a backing detection against the tracker's confidence when
+    # averaging boxes (higher: extents follow the detector; lower: the tracker's smoother boxes)
+    tracker_weight: float = 0.5  # how much the tracker's own weight counts when choosing a hypothesis
+    interpolation_weight: float = 0.1  # the interpolated box as a hypothesis (weight vs tracker options)
+    interpolate_below: float = 0.3  # tracker confidence under which an unbacked box is interpolated
+    one_sided_min_confidence: float = 0.2  # a one-sided, unbacked track below this has ended
+    duplicate_iou: float = 0.6  # two output boxes overlapping more are one object: one is dropped
+    link_iou: float = 0.3  # detections on consecutive frames overlapping this much are one object
+    link_max_gap: int = 2  # frames a detector-only track may miss and still continue
     new_track_score: float = 0.6  # mean detector score for a detector-only track to be shown
-    new_track_min_length: int = 5
+    new_track_min_length: int = 5  # frames a detector-only track needs (shorter: flicker, false alarms)
     # Detector-only boxes below this calibrated score are dropped. Boxes of a human track are kept at any
     # score: the track is known to exist (fusion already drops one-sided tracks that fade out), and a
     # low-scored box is cheaper to fix than a missing one is to add.

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from itertools import pairwise
 from pathlib import Path
 
+from micromodels.calibration import agreement_samples, calibrate, fit_platt
 from micromodels.checkpoints import verify_checkpoint
 from micromodels.clipnet import read_checkpoint
 from micromodels.clipnet_trainer import train_clipnet
@@ -16,7 +17,7 @@ from micromodels.dataset import build_dataset
 from micromodels.device import resolve_device
 from micromodels.errors import Cancelled, EngineError
 from micromodels.frames import check_clip, check_labeled, clip_box
-from micromodels.fusion import FrameNotes, detector_tracks, fuse_frame
+from micromodels.fusion import FrameNotes, detector_tracks, drop_duplicates, fuse_frame
 from micromodels.predictor import load_detector, predict_frames
 from micromodels.propagation import Candidate, assign_track_ids, link_tracks, propagate_tracks
 from micromodels.suggest import rank_frames, suggest_initial_frames
@@ -172,8 +173,21 @@ def prelabel(
         candidates = propagate_tracks(clip, frames, config.tracker, should_stop, linked=linked)
     else:
         frames = assign_track_ids(frames)
+    calibration = fit_platt(*agreement_samples(detections, candidates, config))
+    detections = calibrate(detections, calibration)
+    log.info("detector calibration from %d tracker-checked detections: %s", calibration.samples, calibration)
     boxes, ranked = fuse_all(len(clip.frames), clip, frames, detections, candidates, config, suggestions)
-    return PrelabelResult(boxes=boxes, suggestions=ranked, seconds=time.monotonic() - started)
+    labeled_at = {f.index for f in frames}
+    alone = {
+        index: tuple(
+            clip_box(d, clip.width, clip.height) for d in dets if d.score >= config.detector_min_score
+        )
+        for index, dets in detections.items()
+        if index not in labeled_at
+    }
+    return PrelabelResult(
+        boxes=boxes, suggestions=ranked, seconds=time.monotonic() - started, detector_boxes=alone
+    )
 
 
 def fuse_all(
@@ -201,12 +215,15 @@ def fuse_all(
     next_id = 1 + max((b.track_id or 0 for f in frames for b in f.boxes), default=0)
     for track in detector_tracks(leftovers, frames, config, next_id):
         for index, box in track:
-            fused[index].append(box)
+            # A lost human track's object found again by the detector keeps the track's id, unless
+            # the track already has a box on this frame.
+            if not any(b.track_id == box.track_id for b in fused[index]):
+                fused[index].append(box)
     out: dict[int, tuple[Box, ...]] = {}
     for index, boxes in fused.items():
         kept = [
             clip_box(b, clip.width, clip.height)
-            for b in boxes
+            for b in drop_duplicates(boxes, config)
             if b.score >= config.min_output_score or b.source != "detector"
         ]
         out[index] = tuple(kept)
