@@ -94,11 +94,14 @@ class PrelabelConfig:
     # drift corrected, more risk of pulling a box onto a neighbour)
     full_support_iou: float = 0.7  # a detection overlapping this much backs a box fully (less: partly)
     confirm_score: float = 0.5  # a detection this confident pulls the tracker's box onto itself
-    detector_pull: float = 10.0  # weight of a backing detection against the tracker's confidence when
+    detector_pull: float = 0.5  # weight of a backing detection against the tracker's confidence when
     # averaging boxes (higher: extents follow the detector; lower: the tracker's smoother boxes)
     tracker_weight: float = 0.5  # how much the tracker's own weight counts when choosing a hypothesis
-    interpolation_weight: float = 0.1  # the interpolated box as a hypothesis (weight vs tracker options)
+    interpolation_weight: float = 0.0  # the interpolated box as a hypothesis (weight vs tracker options)
     interpolate_below: float = 0.3  # tracker confidence under which an unbacked box is interpolated
+    # Forward and backward passes overlapping less than this, with no detection backing either: the
+    # tracker lost the object somewhere in the gap, and the interpolation is the safer guess.
+    interpolate_disagreement: float = 0.3
     one_sided_min_confidence: float = 0.2  # a one-sided, unbacked track below this has ended
     duplicate_iou: float = 0.6  # two output boxes overlapping more are one object: one is dropped
     link_iou: float = 0.3  # detections on consecutive frames overlapping this much are one object

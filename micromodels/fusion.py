@@ -93,7 +93,7 @@ def fuse_frame(
         if cand.two_sided:  # forward and backward passes should land on the same box
             notes.disagreement = max(notes.disagreement, 1.0 - cand.agreement)
         hypotheses = [(box, w) for box, w in cand.options]
-        if cand.interpolated is not None:
+        if cand.interpolated is not None and cfg.interpolation_weight > 0:
             hypotheses.append((cand.interpolated, cfg.interpolation_weight))
         total = sum(w for _, w in hypotheses) or 1.0
         best: tuple[float, Box, int, float] | None = None
@@ -117,7 +117,10 @@ def fuse_frame(
             if det.score >= cfg.confirm_score:
                 box = _average(choice, max(cand.confidence, 0.1), det, cfg.detector_pull * det.score)
             used.add(k)
-        elif cand.confidence < cfg.interpolate_below and cand.interpolated is not None:
+        elif cand.interpolated is not None and (
+            cand.confidence < cfg.interpolate_below
+            or (cand.two_sided and cand.agreement < cfg.interpolate_disagreement)
+        ):
             box = cand.interpolated
         if support == 0.0 and not cand.two_sided and cand.confidence < cfg.one_sided_min_confidence:
             continue  # a one-sided track the detector no longer sees and the tracker lost: gone
