@@ -70,6 +70,19 @@ class TrackerConfig:
     motion_penalty: float = 0.5  # NCC lost per squared box-size offset from the flow prediction
     template_update: float = 0.1  # how fast the appearance template follows the object
     min_confidence: float = 0.2  # below this the track is considered lost
+    max_scale_change: float = 1.25  # one frame's flow may change the box size at most this factor
+    scale_damping: float = 0.5  # share of the flow's size change applied (noisy single-frame scale)
+    flow_search_share: float = 0.25  # search window (share of search_scale) when the flow succeeded
+    template_update_min_confidence: float = 0.6  # the running template learns only from boxes this sure
+    lost_inside: float = 0.3  # a box with less of itself inside the image has left it (lost)
+    full_inside: float = 0.7  # confidence is scaled down for boxes less inside the image than this
+    # Linking boxes without ids across labeled frames, and combining the two passes (propagation.py).
+    link_iou: float = 0.3  # a pass's end box must overlap the labeled box this much to carry its id
+    meet_iou: float = 0.5  # ...or the forward and backward passes must overlap this much on a frame
+    link_distance: float = 1.0  # ...or end this close (centre distance in box sizes)
+    duplicate_iou: float = 0.5  # a one-sided candidate overlapping a kept one this much is the same object
+    mix_iou: float = 0.3  # forward and backward boxes overlapping this much are averaged, else compared
+    reliable_end_iou: float = 0.7  # a pass reproducing the far labeled box this well is fully trusted
 
 
 @dataclass(frozen=True)
