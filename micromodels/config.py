@@ -116,6 +116,9 @@ class PrelabelConfig:
     # tracker lost the object somewhere in the gap, and the interpolation is the safer guess.
     interpolate_disagreement: float = 0.3
     one_sided_min_confidence: float = 0.2  # a one-sided, unbacked track below this has ended
+    # A one-sided track the detector backed ends after this many frames in a row it does not back
+    # (fewer: tracks end sooner after a detector miss; more: boxes linger after the object left).
+    end_after_unbacked: int = 3
     duplicate_iou: float = 0.6  # two output boxes overlapping more are one object: one is dropped
     link_iou: float = 0.3  # detections on consecutive frames overlapping this much are one object
     link_max_gap: int = 2  # frames a detector-only track may miss and still continue

@@ -212,6 +212,8 @@ def fuse_all(
         boxes, used = fuse_frame(candidates.get(index, []), dets, config, note)
         fused[index] = boxes
         leftovers[index] = [d for k, d in enumerate(dets) if k not in used]
+    if detections:
+        _end_departed_tracks(fused, candidates, config)
     next_id = 1 + max((b.track_id or 0 for f in frames for b in f.boxes), default=0)
     for track in detector_tracks(leftovers, frames, config, next_id):
         for index, box in track:
@@ -232,6 +234,43 @@ def fuse_all(
     _track_events(out, notes)
     ranked = rank_frames(n, sorted(labeled_at), notes, suggestions, config.suggestion_spacing)
     return out, ranked
+
+
+def _end_departed_tracks(
+    fused: dict[int, list[Box]], candidates: dict[int, list[Candidate]], config: PrelabelConfig
+) -> None:
+    """End one-sided tracks (carried from one labeled frame only) where the object left: once the
+    detector has backed such a track, a run of config.end_after_unbacked frames it does not back
+    ends the track there (the tracker's box otherwise lingers on the background or a neighbour)."""
+    runs: dict[int, list[tuple[int, int]]] = {}  # track id -> (anchor distance, frame) one-sided
+    for index, cands in candidates.items():
+        for c in cands:
+            if not c.two_sided and index in fused:
+                runs.setdefault(c.track_id, []).append((c.anchor_distance, index))
+    for tid, steps in runs.items():
+        # One-sided stretches of a track in different gaps are separate runs: split where frames jump.
+        steps.sort(key=lambda s: s[1])
+        stretches: list[list[tuple[int, int]]] = []
+        for step in steps:
+            if stretches and step[1] - stretches[-1][-1][1] == 1:
+                stretches[-1].append(step)
+            else:
+                stretches.append([step])
+        for stretch in stretches:
+            backed_before, unbacked = False, 0
+            ended_from: int | None = None
+            for k, (_, index) in enumerate(sorted(stretch)):  # walking away from the labeled frame
+                box = next((b for b in fused[index] if b.track_id == tid), None)
+                if box is not None and box.source == "fused":
+                    backed_before, unbacked = True, 0
+                    continue
+                unbacked += 1
+                if backed_before and unbacked >= config.end_after_unbacked:
+                    ended_from = k - unbacked + 1
+                    break
+            if ended_from is not None:
+                for _, index in sorted(stretch)[ended_from:]:
+                    fused[index] = [b for b in fused[index] if b.track_id != tid]
 
 
 def _track_events(boxes: dict[int, tuple[Box, ...]], notes: dict[int, FrameNotes]) -> None:

@@ -57,3 +57,22 @@ def test_the_replay_figure_for_calibration_is_zero_for_perfect_scores() -> None:
     truth = {0: (Box(0, 0, 10, 10, 0),)}
     predicted = {0: (Box(0, 0, 10, 10, 0, 1.0), Box(50, 50, 10, 10, 0, 0.0))}
     assert calibration_error(predicted, truth, [0])[0] == 0.0
+
+
+def test_a_one_sided_track_ends_where_the_detector_stops_seeing_its_object() -> None:
+    from micromodels.engine import _end_departed_tracks
+
+    def cand(index: int, tid: int) -> Candidate:
+        return Candidate(tid, ((Box(index, 0, 10, 10, 0, 0.5, tid, "tracker"), 1.0),), 0.0, 0.5, index, False)
+
+    candidates = {i: [cand(i, 1), cand(i, 2)] for i in range(1, 11)}
+    fused = {
+        i: [
+            Box(i, 0, 10, 10, 0, 0.6, 1, "fused" if i <= 4 else "tracker"),  # seen, then gone after 4
+            Box(i, 50, 10, 10, 0, 0.6, 2, "tracker"),  # never seen by the detector: left to the tracker
+        ]
+        for i in range(1, 11)
+    }
+    _end_departed_tracks(fused, candidates, PrelabelConfig(end_after_unbacked=3))
+    assert [i for i in fused if any(b.track_id == 1 for b in fused[i])] == [1, 2, 3, 4]
+    assert all(any(b.track_id == 2 for b in fused[i]) for i in fused)
