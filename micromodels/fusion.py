@@ -1,15 +1,18 @@
 """Fuse tracker candidates, interpolation and detections into one pre-label per track and frame.
 
-Per human track and frame: when the forward and backward tracker passes disagree, the detector
-arbitrates (the option a confident detection supports wins); a weak tracker box that a confident
-detection overlaps is pulled onto the detection; where no tracker pass holds, the interpolation
-between the labeled boxes is used. Detections left over are linked into tracks (IoU, frame to frame);
-a detector-only track is shown when it is long and confident enough and no labeled frame it spans
-contradicts it (a labeled frame has every object boxed).
+Per human track and frame: of the track's hypotheses (the forward and backward tracker boxes, their
+mix), the one a detection backs most wins, and a confident backing detection pulls the box toward
+itself (weight ``detector_pull``); an unbacked box falls back to the interpolation between the
+labeled boxes where the tracker is unsure or its passes part ways. Detections left over are linked
+into tracks (IoU, frame to frame); a detector-only track is shown when it is long and confident
+enough and every labeled frame it reaches has a box there, whose track id it then takes. Two output
+boxes on one object are never both kept (``drop_duplicates``). Every threshold is a PrelabelConfig
+field.
 
-The score is a logistic of the evidence (tracker NCC, forward/backward agreement, detector support,
-distance to the nearest label) with fixed prior weights, not fit to any clip; its measured
-calibration (the replay prints the expected calibration error) is in docs/benchmarks.md.
+The score is a logistic of the evidence (tracker NCC, forward/backward agreement, detector support
+with the detector's calibrated score, distance to the nearest label) with fixed prior weights, not
+fit to any clip; its measured calibration (the replay prints the expected calibration error) is in
+docs/benchmarks.md.
 """
 
 from __future__ import annotations
