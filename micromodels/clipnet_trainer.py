@@ -162,8 +162,15 @@ def train_clipnet(
     scale = working_scale(
         boxes, config.clipnet_object_side, config.clipnet_min_scale, config.clipnet_max_scale
     )
+    # Every frame of the clip goes through the network at this scale: cap its pixels so pre-labeling
+    # a long 720p clip stays within a generation's budget (small objects then come out smaller).
+    scale = min(scale, math.sqrt(config.clipnet_max_input_pixels / (clip.width * clip.height)))
     model, previous_scale, base = _warm_start(config, classes)
-    if model is not None and previous_scale is not None and 0.67 < scale / previous_scale < 1.5:
+    if (
+        model is not None
+        and previous_scale is not None
+        and 1 / config.clipnet_keep_scale < scale / previous_scale < config.clipnet_keep_scale
+    ):
         scale = previous_scale  # keep the scale the weights were learned at unless objects changed size
     if model is None:
         model = ClipNet(classes, config.clipnet_width)

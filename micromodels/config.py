@@ -46,6 +46,12 @@ class TrainConfig:
     clipnet_object_side: float = 32.0
     clipnet_min_scale: float = 0.1  # never shrink frames more than this (huge objects)
     clipnet_max_scale: float = 2.0  # never enlarge more than this (tiny objects: blur, slow)
+    # Frames are never run through ClipNet larger than this many pixels (640x480 x 1.6: about 0.1 s a
+    # frame on one CPU core); more keeps small objects larger, costs pre-labeling time linearly.
+    clipnet_max_input_pixels: int = 500_000
+    # A warm start keeps the previous generation's working scale unless the objects' size changed by
+    # more than this factor (keeping it: the weights fit; changing it: new labels of another size fit).
+    clipnet_keep_scale: float = 1.5
     clipnet_width: int = 32  # channels at stride 4 (2x deeper); more = capacity, slower steps
     clipnet_crop: int = 128  # training crop side at the working scale: ~4 objects across
     clipnet_batch: int = 16  # crops per step

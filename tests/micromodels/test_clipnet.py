@@ -74,3 +74,14 @@ def test_the_working_scale_brings_objects_to_the_configured_size() -> None:
     boxes = [Box(0, 0, 100, 100, 0), Box(0, 0, 64, 64, 0), Box(0, 0, 200, 200, 0)]
     assert working_scale(boxes, 32.0, 0.1, 2.0) == pytest.approx(0.32)
     assert working_scale([Box(0, 0, 4, 4, 0)], 32.0, 0.1, 2.0) == 2.0
+
+
+def test_the_working_scale_never_makes_a_frame_bigger_than_the_pixel_cap(
+    small_clip: SyntheticClip, tmp_path: Path
+) -> None:
+    # The clip is 160x128 with objects that would be enlarged 1.33x; a 10,000-pixel cap shrinks it.
+    result = train(
+        small_clip.clip, small_clip.labeled([0]), tmp_path, replace(TINY, clipnet_max_input_pixels=10_000)
+    )
+    data = read_checkpoint(result.checkpoint.path)
+    assert data is not None and data["scale"] * data["scale"] * 160 * 128 <= 10_000 + 1
