@@ -21,8 +21,8 @@ class TrainConfig:
     # Each labeled frame appears this many times per epoch so an epoch has enough steps to matter.
     repeats: int = 8
     # Pseudo-labels: add frames whose boxes the tracker propagated with high confidence. Off by default:
-    # measured on CPU budgets, the extra frames cost optimiser steps and the detector came out worse
-    # (docs/benchmarks.md).
+    # measured with YOLO on CPU budgets, the extra frames cost optimiser steps and the detector came out
+    # worse (docs/benchmarks.md); not yet measured with ClipNet.
     pseudo_labels: bool = False
     pseudo_min_score: float = 0.75
     pseudo_max_frames: int = 40
