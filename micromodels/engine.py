@@ -8,15 +8,20 @@ from collections.abc import Sequence
 from itertools import pairwise
 from pathlib import Path
 
+from micromodels.calibration import agreement_samples, calibrate, fit_platt
 from micromodels.checkpoints import verify_checkpoint
+from micromodels.clipnet import read_checkpoint
+from micromodels.clipnet_trainer import train_clipnet
 from micromodels.config import PrelabelConfig, TrackerConfig, TrainConfig
 from micromodels.dataset import build_dataset
+from micromodels.device import resolve_device
 from micromodels.errors import Cancelled, EngineError
 from micromodels.frames import check_clip, check_labeled, clip_box
-from micromodels.fusion import FrameNotes, detector_tracks, fuse_frame
+from micromodels.fusion import FrameNotes, detector_tracks, drop_duplicates, fuse_frame
 from micromodels.predictor import load_detector, predict_frames
 from micromodels.propagation import Candidate, assign_track_ids, link_tracks, propagate_tracks
 from micromodels.suggest import rank_frames, suggest_initial_frames
+from micromodels.threads import torch_threads
 from micromodels.trainer import train_detector
 from micromodels.types import (
     Box,
@@ -71,6 +76,19 @@ def pseudo_labels(
     return good
 
 
+def choose_detector(config: TrainConfig) -> str:
+    """ "clipnet" or "yolo" for config.detector ("auto": YOLO when the base weights are a YOLO file
+    or a GPU is there, else ClipNet; a ClipNet checkpoint as base weights is a ClipNet warm start)."""
+    if config.detector in ("clipnet", "yolo"):
+        return config.detector
+    if config.detector != "auto":
+        raise EngineError(f"unknown detector {config.detector!r} (auto, clipnet, yolo)")
+    base = Path(config.base_weights) if config.base_weights else None
+    if base is not None and base.is_file():
+        return "clipnet" if read_checkpoint(base) is not None else "yolo"
+    return "yolo" if resolve_device(config.device).startswith("cuda") else "clipnet"
+
+
 def train(
     clip: Clip,
     labeled: Sequence[LabeledFrame],
@@ -100,6 +118,17 @@ def train(
         log.info("%d pseudo-labeled frames in %.1fs", len(pseudo), time.monotonic() - started)
     if should_stop is not None and should_stop():
         raise Cancelled("training cancelled")
+    if choose_detector(config) == "clipnet":
+        with torch_threads(config.cpu_threads):
+            return train_clipnet(
+                clip,
+                [*frames, *pseudo],
+                work_dir,
+                config,
+                progress=progress,
+                should_stop=should_stop,
+                wall_start=wall_start,
+            )
     dataset = build_dataset(clip, frames, work_dir / "dataset", pseudo=pseudo, repeats=config.repeats)
     return train_detector(
         dataset, work_dir, config, progress=progress, should_stop=should_stop, wall_start=wall_start
@@ -111,7 +140,8 @@ def detect_all(
 ) -> dict[int, tuple[Box, ...]]:
     """Detections for every frame (boxes only are kept in memory)."""
     model = load_detector(verify_checkpoint(checkpoint))
-    return dict(predict_frames(model, clip, list(range(len(clip.frames))), config, should_stop))
+    with torch_threads(config.cpu_threads):
+        return dict(predict_frames(model, clip, list(range(len(clip.frames))), config, should_stop))
 
 
 def prelabel(
@@ -143,8 +173,21 @@ def prelabel(
         candidates = propagate_tracks(clip, frames, config.tracker, should_stop, linked=linked)
     else:
         frames = assign_track_ids(frames)
+    calibration = fit_platt(*agreement_samples(detections, candidates, config))
+    detections = calibrate(detections, calibration)
+    log.info("detector calibration from %d tracker-checked detections: %s", calibration.samples, calibration)
     boxes, ranked = fuse_all(len(clip.frames), clip, frames, detections, candidates, config, suggestions)
-    return PrelabelResult(boxes=boxes, suggestions=ranked, seconds=time.monotonic() - started)
+    labeled_at = {f.index for f in frames}
+    alone = {
+        index: tuple(
+            clip_box(d, clip.width, clip.height) for d in dets if d.score >= config.detector_min_score
+        )
+        for index, dets in detections.items()
+        if index not in labeled_at
+    }
+    return PrelabelResult(
+        boxes=boxes, suggestions=ranked, seconds=time.monotonic() - started, detector_boxes=alone
+    )
 
 
 def fuse_all(
@@ -169,15 +212,20 @@ def fuse_all(
         boxes, used = fuse_frame(candidates.get(index, []), dets, config, note)
         fused[index] = boxes
         leftovers[index] = [d for k, d in enumerate(dets) if k not in used]
+    if detections:
+        _end_departed_tracks(fused, candidates, config)
     next_id = 1 + max((b.track_id or 0 for f in frames for b in f.boxes), default=0)
     for track in detector_tracks(leftovers, frames, config, next_id):
         for index, box in track:
-            fused[index].append(box)
+            # A lost human track's object found again by the detector keeps the track's id, unless
+            # the track already has a box on this frame.
+            if not any(b.track_id == box.track_id for b in fused[index]):
+                fused[index].append(box)
     out: dict[int, tuple[Box, ...]] = {}
     for index, boxes in fused.items():
         kept = [
             clip_box(b, clip.width, clip.height)
-            for b in boxes
+            for b in drop_duplicates(boxes, config)
             if b.score >= config.min_output_score or b.source != "detector"
         ]
         out[index] = tuple(kept)
@@ -186,6 +234,43 @@ def fuse_all(
     _track_events(out, notes)
     ranked = rank_frames(n, sorted(labeled_at), notes, suggestions, config.suggestion_spacing)
     return out, ranked
+
+
+def _end_departed_tracks(
+    fused: dict[int, list[Box]], candidates: dict[int, list[Candidate]], config: PrelabelConfig
+) -> None:
+    """End one-sided tracks (carried from one labeled frame only) where the object left: once the
+    detector has backed such a track, a run of config.end_after_unbacked frames it does not back
+    ends the track there (the tracker's box otherwise lingers on the background or a neighbour)."""
+    runs: dict[int, list[tuple[int, int]]] = {}  # track id -> (anchor distance, frame) one-sided
+    for index, cands in candidates.items():
+        for c in cands:
+            if not c.two_sided and index in fused:
+                runs.setdefault(c.track_id, []).append((c.anchor_distance, index))
+    for tid, steps in runs.items():
+        # One-sided stretches of a track in different gaps are separate runs: split where frames jump.
+        steps.sort(key=lambda s: s[1])
+        stretches: list[list[tuple[int, int]]] = []
+        for step in steps:
+            if stretches and step[1] - stretches[-1][-1][1] == 1:
+                stretches[-1].append(step)
+            else:
+                stretches.append([step])
+        for stretch in stretches:
+            backed_before, unbacked = False, 0
+            ended_from: int | None = None
+            for k, (_, index) in enumerate(sorted(stretch)):  # walking away from the labeled frame
+                box = next((b for b in fused[index] if b.track_id == tid), None)
+                if box is not None and box.source == "fused":
+                    backed_before, unbacked = True, 0
+                    continue
+                unbacked += 1
+                if backed_before and unbacked >= config.end_after_unbacked:
+                    ended_from = k - unbacked + 1
+                    break
+            if ended_from is not None:
+                for _, index in sorted(stretch)[ended_from:]:
+                    fused[index] = [b for b in fused[index] if b.track_id != tid]
 
 
 def _track_events(boxes: dict[int, tuple[Box, ...]], notes: dict[int, FrameNotes]) -> None:

@@ -1,15 +1,18 @@
 """Fuse tracker candidates, interpolation and detections into one pre-label per track and frame.
 
-Per human track and frame: when the forward and backward tracker passes disagree, the detector
-arbitrates (the option a confident detection supports wins); a weak tracker box that a confident
-detection overlaps is pulled onto the detection; where no tracker pass holds, the interpolation
-between the labeled boxes is used. Detections left over are linked into tracks (IoU, frame to frame);
-a detector-only track is shown when it is long and confident enough and no labeled frame it spans
-contradicts it (a labeled frame has every object boxed).
+Per human track and frame: of the track's hypotheses (the forward and backward tracker boxes, their
+mix), the one a detection backs most wins, and a confident backing detection pulls the box toward
+itself (weight ``detector_pull``); an unbacked box falls back to the interpolation between the
+labeled boxes where the tracker is unsure or its passes part ways. Detections left over are linked
+into tracks (IoU, frame to frame); a detector-only track is shown when it is long and confident
+enough and every labeled frame it reaches has a box there, whose track id it then takes. Two output
+boxes on one object are never both kept (``drop_duplicates``). Every threshold is a PrelabelConfig
+field.
 
-The score is a logistic of the evidence (tracker NCC, forward/backward agreement, detector support,
-distance to the nearest label) with fixed prior weights, not fit to any clip; its measured
-calibration (the replay prints the expected calibration error) is in docs/benchmarks.md.
+The score is a logistic of the evidence (tracker NCC, forward/backward agreement, detector support
+with the detector's calibrated score, distance to the nearest label) with fixed prior weights, not
+fit to any clip; its measured calibration (the replay prints the expected calibration error) is in
+docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -71,45 +74,74 @@ def _best_detection(box: Box, detections: Sequence[Box], used: set[int]) -> tupl
     return best, best_iou
 
 
+def _support(box: Box, det: Box, overlap: float, cfg: PrelabelConfig) -> float:
+    """How much a detection backs a box: its (calibrated) score, discounted when it overlaps loosely."""
+    return det.score * min(1.0, overlap / cfg.full_support_iou)
+
+
 def fuse_frame(
     candidates: Sequence[Candidate], detections: Sequence[Box], cfg: PrelabelConfig, notes: FrameNotes
 ) -> tuple[list[Box], set[int]]:
-    """Fused boxes of the human tracks on one frame, and the detections they used."""
+    """Fused boxes of the human tracks on one frame, and the detections they used.
+
+    Each track's hypotheses (the tracker options, and the interpolation between its labeled boxes)
+    are checked against the detections: the one a detection backs most wins (ties: the tracker's
+    weight), and a backing detection pulls the box onto itself (the detector sees the object's
+    extent on this very frame, the tracker carries it from elsewhere). A hypothesis nothing backs is
+    kept when the tracker is sure of it; a one-sided track nothing backs and the tracker has lost is
+    taken as gone (the object left)."""
     used: set[int] = set()
     out: list[Box] = []
     for cand in sorted(candidates, key=lambda c: -c.confidence):
-        choice = cand.options[0][0]
-        k, overlap = _best_detection(choice, detections, used)
         if cand.two_sided:  # forward and backward passes should land on the same box
             notes.disagreement = max(notes.disagreement, 1.0 - cand.agreement)
-        if len(cand.options) > 1:
-            # Pick the option the detector supports most (ties: the heavier tracker option).
-            scored = []
-            for box, w in cand.options:
-                kk, ov = _best_detection(box, detections, used)
-                support = detections[kk].score * ov if kk >= 0 else 0.0
-                scored.append((support + 0.5 * w, box, w, kk, ov))
-            scored.sort(key=lambda s: -s[0])
-            _, choice, _, k, overlap = scored[0]
-        support = 0.0
-        box = choice
-        if k >= 0 and overlap >= cfg.match_iou:
+        hypotheses = [(box, w) for box, w in cand.options]
+        if cand.interpolated is not None and cfg.interpolation_weight > 0:
+            hypotheses.append((cand.interpolated, cfg.interpolation_weight))
+        total = sum(w for _, w in hypotheses) or 1.0
+        best: tuple[float, Box, int, float] | None = None
+        for box, w in hypotheses:
+            k, overlap = _best_detection(box, detections, used)
+            support = (
+                _support(box, detections[k], overlap, cfg) if k >= 0 and overlap >= cfg.match_iou else 0.0
+            )
+            value = support + cfg.tracker_weight * w / total
+            if best is None or value > best[0]:
+                best = (value, box, k if support > 0 else -1, overlap)
+        assert best is not None
+        _, choice, k, overlap = best
+        box, support = choice, 0.0
+        if k >= 0:
             det = detections[k]
-            support = det.score * min(1.0, overlap / 0.7)
+            support = _support(choice, det, overlap, cfg)
             notes.disagreement = max(
                 notes.disagreement, 1.0 - overlap if det.score >= cfg.confirm_score else 0.0
             )
-            if det.score >= cfg.confirm_score and cand.confidence < 0.5:
-                box = _average(choice, max(cand.confidence, 0.1), det, det.score)
+            if det.score >= cfg.confirm_score:
+                box = _average(choice, max(cand.confidence, 0.1), det, cfg.detector_pull * det.score)
             used.add(k)
-        elif cand.confidence < 0.3 and cand.interpolated is not None:
+        elif cand.interpolated is not None and (
+            cand.confidence < cfg.interpolate_below
+            or (cand.two_sided and cand.agreement < cfg.interpolate_disagreement)
+        ):
             box = cand.interpolated
+        if support == 0.0 and not cand.two_sided and cand.confidence < cfg.one_sided_min_confidence:
+            continue  # a one-sided track the detector no longer sees and the tracker lost: gone
         score = _score(cand.confidence, cand.agreement, support, cand.anchor_distance, cand.two_sided)
-        if not cand.two_sided and support == 0.0 and cand.confidence < cfg.tracker.min_confidence:
-            continue  # a one-sided track the detector no longer sees: treat it as gone
         source = "fused" if support > 0 else box.source
         out.append(replace(box, score=round(score, 4), track_id=cand.track_id, source=source))
     return out, used
+
+
+def drop_duplicates(boxes: Sequence[Box], cfg: PrelabelConfig) -> list[Box]:
+    """Never two boxes on one object: of boxes overlapping more than cfg.duplicate_iou, the one of a
+    human track (else the higher score) stays."""
+    order = sorted(boxes, key=lambda b: (b.source == "detector", -b.score))
+    kept: list[Box] = []
+    for b in order:
+        if not any(k.label == b.label and iou(k, b) > cfg.duplicate_iou for k in kept):
+            kept.append(b)
+    return kept
 
 
 def _link(leftovers: Mapping[int, Sequence[Box]], cfg: PrelabelConfig) -> list[list[tuple[int, Box]]]:
@@ -117,10 +149,10 @@ def _link(leftovers: Mapping[int, Sequence[Box]], cfg: PrelabelConfig) -> list[l
     tracks: list[list[tuple[int, Box]]] = []
     open_tracks: list[list[tuple[int, Box]]] = []
     for index in sorted(leftovers):
-        open_tracks = [t for t in open_tracks if index - t[-1][0] <= 2]
+        open_tracks = [t for t in open_tracks if index - t[-1][0] <= cfg.link_max_gap]
         taken: set[int] = set()
         for det in sorted(leftovers[index], key=lambda d: -d.score):
-            best, best_iou = None, cfg.match_iou
+            best, best_iou = None, cfg.link_iou
             for t in open_tracks:
                 if id(t) in taken or t[-1][1].label != det.label:
                     continue
@@ -142,7 +174,12 @@ def detector_tracks(
     cfg: PrelabelConfig,
     first_id: int,
 ) -> list[list[tuple[int, Box]]]:
-    """Detector-only tracks worth showing: (frame index, box) with track ids and calibrated scores."""
+    """Detector-only tracks worth showing: (frame index, box) with track ids and scores.
+
+    A track that reaches a labeled frame must match a box there (a labeled frame has every object
+    boxed, so anything else is a false alarm), and then takes that box's track id: it is the same
+    object, which the tracker lost. Otherwise it is an object nobody labeled (one that entered and
+    left between labeled frames) and gets a new id."""
     by_index = {f.index: f.boxes for f in labeled}
     kept: list[list[tuple[int, Box]]] = []
     next_id = first_id
@@ -154,25 +191,25 @@ def detector_tracks(
             continue
         start, end = track[0][0], track[-1][0]
         contradicted = False
+        adopted: int | None = None
         for index, human in by_index.items():
             if start - 1 <= index <= end + 1:
                 near = min(track, key=lambda t: abs(t[0] - index))[1]
-                if not any(iou(near, h) >= 0.3 for h in human):
+                matches = [h for h in human if h.label == near.label and iou(near, h) >= cfg.match_iou]
+                if not matches:
                     contradicted = True
                     break
+                adopted = max(matches, key=lambda h: iou(near, h)).track_id
         if contradicted:
             continue
+        tid = adopted if adopted is not None else next_id
         score = _sigmoid(-3.0 + 4.0 * mean + 0.05 * min(len(track), 20))
         kept.append(
             [
-                (
-                    i,
-                    replace(
-                        b, track_id=next_id, score=round(min(score, b.score + 0.2), 4), source="detector"
-                    ),
-                )
+                (i, replace(b, track_id=tid, score=round(min(score, b.score + 0.2), 4), source="detector"))
                 for i, b in track
             ]
         )
-        next_id += 1
+        if adopted is None:
+            next_id += 1
     return kept

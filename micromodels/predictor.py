@@ -1,11 +1,26 @@
-"""Batched, streaming detector inference over a clip: a batch of decoded frames at a time."""
+"""Batched, streaming detector inference over a clip, for either kind of checkpoint: a ClipNet dict
+(micromodels.clipnet) or an ultralytics YOLO file. Only a batch of decoded frames is alive at a time."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import torch
+import torchvision
+
+from micromodels.clipnet import (
+    ClipNet,
+    ClipNetShape,
+    decode,
+    load_model,
+    normalise,
+    read_checkpoint,
+    to_input,
+)
 from micromodels.config import PrelabelConfig
 from micromodels.device import resolve_device, ultralytics_offline
 from micromodels.errors import Cancelled
@@ -13,12 +28,28 @@ from micromodels.frames import read_frame
 from micromodels.types import Box, Clip, StopCheck
 
 
+@dataclass
+class ClipNetDetector:
+    model: ClipNet
+    shape: ClipNetShape
+
+
 def load_detector(weights: Path) -> Any:
-    """Load a checkpoint whose hash the caller has already verified."""
+    """Load a checkpoint whose hash the caller has already verified: ClipNet or YOLO."""
+    data = read_checkpoint(weights)
+    if data is not None:
+        model, shape = load_model(data)
+        return ClipNetDetector(model, shape)
     ultralytics_offline()
     from ultralytics import YOLO
 
     return YOLO(str(weights))
+
+
+def describe_detector(model: Any) -> str:
+    if isinstance(model, ClipNetDetector):
+        return "ClipNet"
+    return "YOLO"
 
 
 def predict_frames(
@@ -29,37 +60,78 @@ def predict_frames(
     should_stop: StopCheck | None = None,
 ) -> Iterator[tuple[int, tuple[Box, ...]]]:
     """Yield (frame index, detections) in order; only one batch of frames is decoded at a time."""
-    device = resolve_device(config.device)
     for start in range(0, len(indices), config.batch):
         if should_stop is not None and should_stop():
             raise Cancelled("pre-labeling cancelled")
         chunk = list(indices[start : start + config.batch])
-        images = [read_frame(clip.frames[i]) for i in chunk]
-        results = model.predict(
-            images,
-            imgsz=config.imgsz,
-            conf=config.detector_conf,
-            iou=config.nms_iou,
-            device=device,
-            verbose=False,
+        if isinstance(model, ClipNetDetector):
+            yield from _clipnet_batch(model, clip, chunk, config)
+        else:
+            yield from _yolo_batch(model, clip, chunk, config)
+
+
+def _clipnet_batch(
+    detector: ClipNetDetector, clip: Clip, chunk: Sequence[int], config: PrelabelConfig
+) -> Iterator[tuple[int, tuple[Box, ...]]]:
+    scale = detector.shape.scale
+    images = [to_input(read_frame(clip.frames[i]), scale) for i in chunk]
+    h, w = images[0].shape[:2]
+    ph, pw = -h % 8, -w % 8  # the network's stride 8 needs a multiple of 8
+    batch = np.stack(
+        [np.pad(im, ((0, ph), (0, pw), (0, 0)), constant_values=114).astype(np.float32) for im in images]
+    )
+    with torch.inference_mode():
+        heat, size, offset = detector.model(normalise(batch))
+    for k, index in enumerate(chunk):
+        peaks = decode(
+            heat[k : k + 1],
+            size[k : k + 1],
+            offset[k : k + 1],
+            config.detector_conf,
+            config.clipnet_max_detections,
         )
-        for index, result in zip(chunk, results, strict=True):
-            boxes = result.boxes
-            xyxy = boxes.xyxy.cpu().numpy()
-            scores = boxes.conf.cpu().numpy()
-            labels = boxes.cls.cpu().numpy()
-            out = tuple(
-                Box(
-                    float(x1),
-                    float(y1),
-                    float(x2 - x1),
-                    float(y2 - y1),
-                    int(c),
-                    float(s),
-                    None,
-                    "detector",
-                )
+        yield index, _nms(peaks, scale, config.nms_iou)
+
+
+def _nms(
+    peaks: list[tuple[float, float, float, float, float, int]], scale: float, iou: float
+) -> tuple[Box, ...]:
+    if not peaks:
+        return ()
+    xyxy = torch.tensor([p[:4] for p in peaks], dtype=torch.float32) / scale
+    scores = torch.tensor([p[4] for p in peaks], dtype=torch.float32)
+    labels = torch.tensor([p[5] for p in peaks], dtype=torch.int64)
+    keep = torchvision.ops.batched_nms(xyxy, scores, labels, iou)
+    out = []
+    for i in keep.tolist():
+        x1, y1, x2, y2 = (float(v) for v in xyxy[i])
+        if x2 > x1 and y2 > y1:
+            out.append(Box(x1, y1, x2 - x1, y2 - y1, int(labels[i]), float(scores[i]), None, "detector"))
+    return tuple(out)
+
+
+def _yolo_batch(
+    model: Any, clip: Clip, chunk: Sequence[int], config: PrelabelConfig
+) -> Iterator[tuple[int, tuple[Box, ...]]]:
+    images = [read_frame(clip.frames[i]) for i in chunk]
+    results = model.predict(
+        images,
+        imgsz=config.imgsz,
+        conf=config.detector_conf,
+        iou=config.nms_iou,
+        device=resolve_device(config.device),
+        verbose=False,
+    )
+    for index, result in zip(chunk, results, strict=True):
+        boxes = result.boxes
+        xyxy = boxes.xyxy.cpu().numpy()
+        scores = boxes.conf.cpu().numpy()
+        labels = boxes.cls.cpu().numpy()
+        yield (
+            index,
+            tuple(
+                Box(float(x1), float(y1), float(x2 - x1), float(y2 - y1), int(c), float(s), None, "detector")
                 for (x1, y1, x2, y2), s, c in zip(xyxy, scores, labels, strict=True)
                 if x2 > x1 and y2 > y1
-            )
-            yield index, out
+            ),
+        )

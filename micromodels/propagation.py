@@ -58,10 +58,6 @@ def assign_track_ids(labeled: Sequence[LabeledFrame]) -> list[LabeledFrame]:
 
 
 Passes = list[dict[int, TrackedBox]]
-LINK_IOU = 0.3  # a tracker pass's end box must overlap the labeled box this much to carry its id
-MEET_IOU = 0.5  # ...or its forward pass must overlap the backward pass this much on a frame between
-LINK_DISTANCE = 1.0  # ...or, failing any overlap, end this close (centre distance in box sizes)
-DUPLICATE_IOU = 0.5  # a one-sided candidate overlapping a kept one this much is the same object
 
 
 @dataclass(frozen=True)
@@ -82,8 +78,8 @@ def link_tracks(
 
     Given ids are kept. A box without an id on labeled frame b takes the id of the box on the
     previous labeled frame a whose forward pass ends on it, or whose box b's backward pass ends on
-    (same label, IoU >= LINK_IOU, best pair first), else, failing any overlap, ends within
-    LINK_DISTANCE box sizes of it; else, when it is the only box of its label left on both frames
+    (same label, IoU >= cfg.link_iou, best pair first), else, failing any overlap, ends within
+    cfg.link_distance box sizes of it; else, when it is the only box of its label left on both frames
     and neither pass left the image, the two are one object both passes lost. Boxes left unmatched
     start a new track (an object that ends or appears in the gap)."""
     frames = sorted(labeled, key=lambda f: f.index)
@@ -112,13 +108,13 @@ def link_tracks(
                     ends = [(end_f.box, box_b)] if end_f is not None and not end_f.lost else []
                     ends += [(end_b.box, box_a)] if end_b is not None and not end_b.lost else []
                     overlap = sum(iou(e, box) for e, box in ends)
-                    if any(iou(e, box) >= LINK_IOU for e, box in ends):
+                    if any(iou(e, box) >= cfg.link_iou for e, box in ends):
                         overlaps.append((-overlap, ka, kb))
                     meeting = _meeting(fwd, bwd, ka, kb)
-                    if meeting >= MEET_IOU:
+                    if meeting >= cfg.meet_iou:
                         meets.append((-meeting, ka, kb))
                     distance = min((_centre_distance(e, box) for e, box in ends), default=math.inf)
-                    if distance < LINK_DISTANCE:
+                    if distance < cfg.link_distance:
                         near.append((distance, ka, kb))
             # Best overlap first; then, for what is left, passes that meet inside the gap (each lost
             # the object in a different half); then a pass that ended close by (an object partly
@@ -204,12 +200,10 @@ def interpolate(labeled: Sequence[LabeledFrame], n_frames: int) -> dict[int, tup
     return {i: tuple(v) for i, v in out.items()}
 
 
-MIX_IOU = 0.3  # forward and backward boxes overlapping this much are averaged, else one is chosen
-
-
-def _reliability(end_iou: float) -> float:
-    """How much to trust a pass given how well it reproduced the labeled box at its far end."""
-    return 0.2 + 0.8 * min(1.0, end_iou / 0.7)
+def _reliability(end_iou: float, cfg: TrackerConfig) -> float:
+    """How much to trust a pass given how well it reproduced the labeled box at its far end (a pass
+    that missed it entirely still counts a little: it may have lost the object only near the end)."""
+    return 0.2 + 0.8 * min(1.0, end_iou / cfg.reliable_end_iou)
 
 
 def propagate_tracks(
@@ -262,8 +256,8 @@ def propagate_tracks(
                 continue
             end_f = fwd[-1].get(ka)
             end_b = bwd[-1].get(kb)
-            rel_f = _reliability(iou(end_f.box, b.boxes[kb]) if end_f else 0.0)
-            rel_b = _reliability(iou(end_b.box, a.boxes[ka]) if end_b else 0.0)
+            rel_f = _reliability(iou(end_f.box, b.boxes[kb]) if end_f else 0.0, cfg)
+            rel_b = _reliability(iou(end_b.box, a.boxes[ka]) if end_b else 0.0, cfg)
             check = AppearanceCheck(clip, [(a.index, a.boxes[ka]), (b.index, b.boxes[kb])], cfg)
             for k in range(gap - 1):
                 i = a.index + k + 1
@@ -280,6 +274,7 @@ def propagate_tracks(
                         min(i - a.index, b.index - i),
                         check,
                         i,
+                        cfg.mix_iou,
                     )
                 )
         for tid, kb in b_ids.items():  # tracks born in the gap: backward pass only
@@ -289,10 +284,10 @@ def propagate_tracks(
                 behind = bwd[k].get(kb)
                 if behind is not None and not behind.lost:
                     out[b.index - k - 1].append(_one_sided(b.boxes[kb], behind, k + 1))
-    return {i: _drop_duplicates(cands) for i, cands in out.items()}
+    return {i: _drop_duplicates(cands, cfg) for i, cands in out.items()}
 
 
-def _drop_duplicates(cands: list[Candidate]) -> list[Candidate]:
+def _drop_duplicates(cands: list[Candidate], cfg: TrackerConfig) -> list[Candidate]:
     """Drop a one-sided candidate on the same object as a two-sided one (or a nearer one-sided one):
     a track that ends in a gap and one that starts there may both follow an object the linking missed."""
     if len(cands) < 2 or all(c.two_sided for c in cands):
@@ -301,7 +296,7 @@ def _drop_duplicates(cands: list[Candidate]) -> list[Candidate]:
     for c in sorted((c for c in cands if not c.two_sided), key=lambda c: (c.anchor_distance, -c.confidence)):
         box = c.options[0][0]
         if not any(
-            k.options[0][0].label == box.label and iou(k.options[0][0], box) > DUPLICATE_IOU for k in kept
+            k.options[0][0].label == box.label and iou(k.options[0][0], box) > cfg.duplicate_iou for k in kept
         ):
             kept.append(c)
     return [c for c in cands if any(c is k for k in kept)]
@@ -322,6 +317,7 @@ def _two_sided(
     distance: int,
     check: AppearanceCheck,
     index: int,
+    mix_iou: float,
 ) -> Candidate:
     options: list[tuple[Box, float]] = []
     if tf is not None and not tf.lost:
@@ -334,7 +330,7 @@ def _two_sided(
     if len(options) == 2:
         (bf, w1), (bb, w2) = options
         agreement = iou(bf, bb)
-        if agreement >= MIX_IOU:
+        if agreement >= mix_iou:
             s = w1 + w2
             mixed = _mix(bf, w1, bb, w2, confidence, tid)
             return Candidate(tid, ((mixed, s),), agreement, confidence, distance, True, interp)

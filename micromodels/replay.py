@@ -2,12 +2,18 @@
 
     python -m micromodels.replay --frames DIR --truth FILE --format otb|vot|mot|json \\
         [--generations 3] [--per-generation 5] [--work DIR] [--time-budget S] [--epochs N] [--imgsz PX]
-        [--pseudo-labels] [--first suggested|even] [--keep-track-ids] [--json OUT]
+        [--pseudo-labels] [--first suggested|even] [--keep-track-ids] [--detector auto|clipnet|yolo]
+        [--no-warm-start] [--json OUT]
 
-Per generation it prints, on the frames nobody labeled: recall and precision at IoU 0.5, label
-efficiency, human actions still needed (add/fix/delete), and seconds for training and pre-labeling;
-and the same figures for the interpolation, tracker-only and detector-only baselines computed from the
-same labeled frames (the detector-only baseline uses this generation's detector).
+Each generation calls the engine's own ``train`` and ``prelabel`` (the code the platform runs), warm
+starting from the previous generation's checkpoint as the platform does. Per generation it prints, on
+the frames nobody labeled: recall and precision at IoU 0.5, label efficiency, human actions still
+needed (add/fix/delete), seconds for training and pre-labeling, the engine's expected calibration
+error, how many of the suggested frames carry a wrong pre-label, peak RSS; and the same figures for
+the baselines from the same labeled frames: linear interpolation (with the truth's track ids), the
+tracker alone (``prelabel(use_detector=False)``) and the detector alone
+(``PrelabelResult.detector_boxes``; it trained on the labeled frames only, so every frame scored is
+one it never saw).
 
 The oracle's boxes come without track ids, as the labeling UI sends them, so the engine links them
 itself; --keep-track-ids passes the truth's ids instead.
@@ -18,20 +24,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
 
 from micromodels.config import PrelabelConfig, TrainConfig
-from micromodels.engine import detect_all, fuse_all, suggest_initial, train
-from micromodels.frames import check_labeled
+from micromodels.engine import prelabel, suggest_initial, train
+from micromodels.frames import clip_box
 from micromodels.metrics import Score, calibration_error, score_clip
-from micromodels.propagation import interpolate, link_tracks, propagate_tracks
+from micromodels.propagation import interpolate
 from micromodels.truth import load_frames, read_truth
 from micromodels.types import Box, LabeledFrame
-
-DETECTOR_ONLY_SCORE = 0.25
 
 
 def _row(name: str, labeled: int, s: Score, train_s: float, prelabel_s: float) -> dict[str, object]:
@@ -49,10 +54,25 @@ def _row(name: str, labeled: int, s: Score, train_s: float, prelabel_s: float) -
     }
 
 
+def _wrong_frames(
+    boxes: dict[int, tuple[Box, ...]], truth: dict[int, tuple[Box, ...]], frames: list[int]
+) -> set[int]:
+    """Frames whose pre-label a labeler would have to change (an add, a fix or a delete)."""
+    wrong = set()
+    for index in frames:
+        s = score_clip(boxes, truth, [index])
+        if s.add or s.fix or s.delete:
+            wrong.add(index)
+    return wrong
+
+
 def run(args: argparse.Namespace) -> list[dict[str, object]]:
     probe = load_frames(args.frames, ("object",))
     truth, names = read_truth(args.truth, args.format, len(probe.frames))
     clip = replace(probe, class_names=names)
+    # Truth boxes that run past the image edge (MOT does) are labeled as their visible part, as a
+    # person drawing on the frame would.
+    truth = {i: tuple(clip_box(b, clip.width, clip.height) for b in bs) for i, bs in truth.items()}
     work = args.work or Path(tempfile.mkdtemp(prefix="replay_"))
     train_cfg = TrainConfig(
         time_budget_seconds=args.time_budget or None,
@@ -60,6 +80,8 @@ def run(args: argparse.Namespace) -> list[dict[str, object]]:
         imgsz=args.imgsz,
         seed=args.seed,
         pseudo_labels=args.pseudo_labels,
+        detector=args.detector,
+        clipnet_max_steps=args.clipnet_steps,
     )
     pre_cfg = PrelabelConfig(imgsz=args.imgsz)
     rows: list[dict[str, object]] = []
@@ -69,6 +91,7 @@ def run(args: argparse.Namespace) -> list[dict[str, object]]:
         next_frames = sorted({round(k * (len(clip.frames) - 1) / max(1, count - 1)) for k in range(count)})
     else:
         next_frames = [s.frame_index for s in suggest_initial(clip, args.per_generation)]
+    previous: Path | None = None
     for generation in range(1, args.generations + 1):
         for index in next_frames:
             # The oracle labels the suggested frames; like the labeling UI, without track ids.
@@ -78,72 +101,73 @@ def run(args: argparse.Namespace) -> list[dict[str, object]]:
                 else tuple(replace(b, track_id=None) for b in truth[index])
             )
             labeled[index] = LabeledFrame(index, boxes)
-        t0 = time.monotonic()
-        linked = link_tracks(clip, check_labeled(clip, list(labeled.values())), pre_cfg.tracker)
-        frames = linked.frames
-        link_s = time.monotonic() - t0
+        frames = list(labeled.values())
         others = [i for i in range(len(clip.frames)) if i not in labeled]
         gen_dir = work / f"gen{generation}"
+        # Warm start from the previous generation's checkpoint, as the platform does.
+        cfg = replace(train_cfg, base_weights=str(previous) if previous and args.warm_start else None)
         t0 = time.monotonic()
-        result = train(clip, frames, gen_dir, train_cfg)
+        result = train(clip, frames, gen_dir, cfg)
         train_s = time.monotonic() - t0
+        previous = result.checkpoint.path
         t0 = time.monotonic()
-        detections = detect_all(clip, result.checkpoint, pre_cfg)
-        detect_s = time.monotonic() - t0
-        t0 = time.monotonic()
-        candidates = propagate_tracks(clip, frames, pre_cfg.tracker, linked=linked)
-        track_s = time.monotonic() - t0 + link_s
-        t0 = time.monotonic()
-        fused, suggestions = fuse_all(
-            len(clip.frames), clip, frames, detections, candidates, pre_cfg, args.per_generation
+        pre = prelabel(
+            clip, frames, result.checkpoint, gen_dir / "prelabel", pre_cfg, suggestions=args.per_generation
         )
-        fuse_s = time.monotonic() - t0
-        tracker_only, _ = fuse_all(len(clip.frames), clip, frames, {}, candidates, pre_cfg, 0)
+        prelabel_s = time.monotonic() - t0
+        rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         t0 = time.monotonic()
-        interp = interpolate(frames, len(clip.frames))
+        tracker_only = prelabel(
+            clip, frames, result.checkpoint, gen_dir / "tracker", pre_cfg, suggestions=0, use_detector=False
+        )
+        track_s = time.monotonic() - t0
+        t0 = time.monotonic()
+        # Interpolation with the truth's track ids: the strongest form of that baseline.
+        interp = interpolate([LabeledFrame(i, truth[i]) for i in sorted(labeled)], len(clip.frames))
         interp_s = time.monotonic() - t0
-        detector_only: dict[int, tuple[Box, ...]] = {
-            i: tuple(b for b in boxes if b.score >= DETECTOR_ONLY_SCORE) for i, boxes in detections.items()
-        }
         n_labeled = len(labeled)
+        engine_row = _row("engine", n_labeled, score_clip(pre.boxes, truth, others), train_s, prelabel_s)
+        ece, mean_score = calibration_error(pre.boxes, truth, others)
+        det_ece, _ = calibration_error(pre.detector_boxes, truth, others)
+        wrong = _wrong_frames(pre.boxes, truth, others)
+        hits = sum(1 for s in pre.suggestions if s.frame_index in wrong)
+        engine_row.update(
+            calibration_error=round(ece, 4),
+            mean_score=round(mean_score, 4),
+            detector_calibration_error=round(det_ece, 4),
+            wrong_frames=len(wrong),
+            suggestion_hits=hits,
+            suggestions=len(pre.suggestions),
+            generation_s=round(train_s + prelabel_s, 1),
+            peak_rss_mb=round(rss_mb),
+            model=result.model,
+        )
+        detector_score = score_clip(pre.detector_boxes, truth, others)
         rows += [
-            {
-                "generation": generation,
-                **_row(
-                    "engine",
-                    n_labeled,
-                    score_clip(fused, truth, others),
-                    train_s,
-                    detect_s + track_s + fuse_s,
-                ),
-            },
+            {"generation": generation, **engine_row},
             {
                 "generation": generation,
                 **_row("interpolation", n_labeled, score_clip(interp, truth, others), 0, interp_s),
             },
             {
                 "generation": generation,
-                **_row("tracker only", n_labeled, score_clip(tracker_only, truth, others), 0, track_s),
+                **_row("tracker only", n_labeled, score_clip(tracker_only.boxes, truth, others), 0, track_s),
             },
             {
                 "generation": generation,
-                **_row(
-                    "detector only", n_labeled, score_clip(detector_only, truth, others), train_s, detect_s
-                ),
+                **_row("detector only", n_labeled, detector_score, train_s, prelabel_s),
             },
         ]
-        ece, mean_score = calibration_error(fused, truth, others)
-        rows[-4]["calibration_error"] = round(ece, 4)
-        rows[-4]["mean_score"] = round(mean_score, 4)
         for row in rows[-4:]:
             print(_format(row), flush=True)
         print(
-            f"  trained {result.epochs} epochs from {result.base_weights} on {result.device}; "
-            f"{len(result.trained_frames) - n_labeled} pseudo-labeled frames; next: "
-            + ", ".join(f"{s.frame_index} ({s.reason})" for s in suggestions),
+            f"  {result.model}; one generation {train_s + prelabel_s:.1f}s, peak RSS {rss_mb:.0f} MB; "
+            f"detector-alone ECE {det_ece:.3f}; suggestions: {hits} of {len(pre.suggestions)} carry a wrong "
+            f"pre-label ({len(wrong)} frames do); next: "
+            + ", ".join(f"{s.frame_index} ({s.reason})" for s in pre.suggestions),
             flush=True,
         )
-        next_frames = [s.frame_index for s in suggestions]
+        next_frames = [s.frame_index for s in pre.suggestions]
     return rows
 
 
@@ -187,6 +211,16 @@ def main(argv: list[str] | None = None) -> None:
         "--keep-track-ids",
         action="store_true",
         help="keep the truth's track ids in the oracle's labels (stripped by default: the UI sends none)",
+    )
+    parser.add_argument(
+        "--clipnet-steps",
+        type=int,
+        default=TrainConfig.clipnet_max_steps,
+        help="ClipNet step cap per generation",
+    )
+    parser.add_argument("--detector", choices=("auto", "clipnet", "yolo"), default=TrainConfig.detector)
+    parser.add_argument(
+        "--no-warm-start", dest="warm_start", action="store_false", help="train every generation from scratch"
     )
     parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
     args = parser.parse_args(argv)

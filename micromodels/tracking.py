@@ -110,7 +110,8 @@ def _flow(prev: Gray, cur: Gray, box: NDArray[np.float64], cfg: TrackerConfig) -
     da = np.linalg.norm(a[i] - a[j], axis=1)
     db = np.linalg.norm(b[i] - b[j], axis=1)
     valid = da > 1.0
-    scale = float(np.clip(np.median(db[valid] / da[valid]), 0.8, 1.25)) if valid.any() else 1.0
+    lo, hi = 1.0 / cfg.max_scale_change, cfg.max_scale_change
+    scale = float(np.clip(np.median(db[valid] / da[valid]), lo, hi)) if valid.any() else 1.0
     cx, cy = x + w / 2 + dx, y + h / 2 + dy
     return np.array([cx - w * scale / 2, cy - h * scale / 2, w * scale, h * scale])
 
@@ -161,12 +162,12 @@ def _step(state: _State, prev: Gray, cur: Gray, cfg: TrackerConfig) -> float:
     moved = _flow(prev, cur, state.box, cfg)
     if moved is not None:  # damp the flow's scale: single-frame scale estimates are noisy
         cx, cy = moved[0] + moved[2] / 2, moved[1] + moved[3] / 2
-        k = 1.0 + 0.5 * (moved[2] / state.box[2] - 1.0)
+        k = 1.0 + cfg.scale_damping * (moved[2] / state.box[2] - 1.0)
         w, h = state.box[2] * k, state.box[3] * k
         predicted = np.array([cx - w / 2, cy - h / 2, w, h])
     else:
         predicted = state.box.copy()
-    margin = cfg.search_scale * (0.25 if moved is not None else 1.0)
+    margin = cfg.search_scale * (cfg.flow_search_share if moved is not None else 1.0)
     best, best_score = predicted, -1.0
     for factor in (1.0, 1.0 - cfg.scale_step, 1.0 + cfg.scale_step):
         w, h = predicted[2] * factor, predicted[3] * factor
@@ -182,7 +183,7 @@ def _step(state: _State, prev: Gray, cur: Gray, cfg: TrackerConfig) -> float:
     confidence = max(_ncc(patch, state.reference), _ncc(patch, state.running)) if patch is not None else 0.0
     state.box = best
     confidence = max(0.0, confidence)
-    if patch is not None and confidence > 0.6:
+    if patch is not None and confidence > cfg.template_update_min_confidence:
         state.running = ((1 - cfg.template_update) * state.running + cfg.template_update * patch).astype(
             np.float32
         )
@@ -226,11 +227,13 @@ def propagate(
                 continue
             confidence = _step(state, prev, cur, cfg)
             inside = _inside_fraction(state.box, cur.shape[1], cur.shape[0])
-            if inside < 0.3:
+            if inside < cfg.lost_inside:
                 state.lost = True
             x, y, w, h = (float(v) / scale for v in state.box)
             box = Box(x, y, w, h, state.seed.label, confidence, state.seed.track_id, "tracker")
-            step[k] = TrackedBox(box=box, confidence=confidence * min(1.0, inside / 0.7), lost=state.lost)
+            step[k] = TrackedBox(
+                box=box, confidence=confidence * min(1.0, inside / cfg.full_inside), lost=state.lost
+            )
         out.append(step)
         prev = cur
     return out

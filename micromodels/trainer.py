@@ -129,6 +129,8 @@ def train_detector(
     metrics = {key: value for key, value in history[-1].items() if key != "epoch"} if history else {}
     seconds = time.monotonic() - started
     log.info("trained %d epochs in %.1fs on %s from %s", len(history), seconds, device, base)
+    architecture = Path(config.model).stem.upper() if base == "from scratch" else "YOLO"
+    origin = "from scratch" if base == "from scratch" else f"from {Path(base).name}"
     return TrainResult(
         checkpoint=make_checkpoint(target),
         base_weights=base,
@@ -138,4 +140,5 @@ def train_detector(
         metrics=metrics,
         loss_history=history,
         trained_frames=dataset.train_frames + dataset.pseudo_frames,
+        model=f"{architecture} (ultralytics) {origin}, {len(history)} epochs on {device}",
     )

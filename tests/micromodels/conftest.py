@@ -34,7 +34,20 @@ def synthetic_clip(out_dir: Path, frames: int = 30, objects: int = 2, seed: int 
     return SyntheticClip(Clip(paths, names, made.width, made.height), truth, out_dir)
 
 
+# The CPU default path: ClipNet, two "epochs" of 20 steps on small crops.
 TINY = TrainConfig(
+    time_budget_seconds=None,
+    pseudo_labels=False,
+    device="cpu",
+    detector="clipnet",
+    clipnet_max_steps=40,
+    clipnet_steps_per_epoch=20,
+    clipnet_crop=64,
+    clipnet_batch=4,
+    clipnet_width=16,
+)
+# The ultralytics path (base weights or a GPU), tiny.
+TINY_YOLO = TrainConfig(
     epochs=2,
     time_budget_seconds=None,
     imgsz=64,
@@ -43,6 +56,7 @@ TINY = TrainConfig(
     pseudo_labels=False,
     workers=0,
     device="cpu",
+    detector="yolo",
 )
 
 
@@ -54,3 +68,8 @@ def small_clip(tmp_path_factory: pytest.TempPathFactory) -> SyntheticClip:
 @pytest.fixture(scope="session")
 def trained(small_clip: SyntheticClip, tmp_path_factory: pytest.TempPathFactory) -> TrainResult:
     return train(small_clip.clip, small_clip.labeled([0, 15, 29]), tmp_path_factory.mktemp("train"), TINY)
+
+
+@pytest.fixture(scope="session")
+def trained_yolo(small_clip: SyntheticClip, tmp_path_factory: pytest.TempPathFactory) -> TrainResult:
+    return train(small_clip.clip, small_clip.labeled([0, 15, 29]), tmp_path_factory.mktemp("yolo"), TINY_YOLO)

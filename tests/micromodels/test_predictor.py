@@ -13,9 +13,11 @@ from micromodels.types import TrainResult
 from .conftest import SyntheticClip
 
 
-def test_prediction_streams_one_batch_of_frames_at_a_time(
-    small_clip: SyntheticClip, trained: TrainResult, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("kind", ["trained", "trained_yolo"])
+def test_prediction_streams_one_batch_of_frames_at_a_time_for_either_checkpoint(
+    small_clip: SyntheticClip, kind: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    trained: TrainResult = request.getfixturevalue(kind)
     reads: list[Path] = []
 
     def counting(path: Path) -> NDArray[np.uint8]:

@@ -20,6 +20,7 @@ def test_the_replay_runs_end_to_end_on_a_generated_clip(
             "--generations", "2",
             "--per-generation", "3",
             "--epochs", "1",
+            "--clipnet-steps", "100",
             "--imgsz", "64",
             "--time-budget", "0",
             "--work", str(tmp_path / "work"),

@@ -10,23 +10,31 @@ from micromodels.types import Box, TrainResult
 from .conftest import TINY, SyntheticClip
 
 
-def test_training_on_cpu_writes_a_hashed_checkpoint_from_scratch(trained: TrainResult) -> None:
+def test_training_on_cpu_writes_a_hashed_clipnet_checkpoint_from_scratch(trained: TrainResult) -> None:
     assert trained.checkpoint.path.is_file()
     assert trained.checkpoint.sha256 == file_sha256(trained.checkpoint.path)
     assert trained.base_weights == "from scratch"
     assert trained.device == "cpu"
     assert trained.epochs == 2
     assert trained.trained_frames == (0, 15, 29)
-    assert all("train/box_loss" in h for h in trained.loss_history)
+    assert trained.model.startswith("per-clip ClipNet") and "from scratch" in trained.model
+    assert all("train/heatmap_loss" in h for h in trained.loss_history)
+    assert trained.metrics["steps"] == 40
+
+
+def test_the_ultralytics_path_writes_a_yolo_checkpoint_and_says_so(trained_yolo: TrainResult) -> None:
+    assert trained_yolo.checkpoint.sha256 == file_sha256(trained_yolo.checkpoint.path)
+    assert trained_yolo.model.startswith("YOLO11N (ultralytics) from scratch")
+    assert trained_yolo.epochs == 2
     # No validation runs during training, so no placeholder mAP is reported as a result.
-    assert "train/box_loss" in trained.metrics and not any("mAP" in key for key in trained.metrics)
+    assert "train/box_loss" in trained_yolo.metrics and not any("mAP" in k for k in trained_yolo.metrics)
 
 
 def test_progress_reports_each_epoch_and_a_missing_base_file_means_from_scratch(
     small_clip: SyntheticClip, tmp_path: Path
 ) -> None:
     seen: list[TrainProgress] = []
-    config = replace(TINY, epochs=1, base_weights=str(tmp_path / "absent.pt"))
+    config = replace(TINY, clipnet_max_steps=20, base_weights=str(tmp_path / "absent.pt"))
     result = train(small_clip.clip, small_clip.labeled([0, 29]), tmp_path, config, progress=seen.append)
     assert result.base_weights == "from scratch"
     assert [(p.epoch, p.epochs_total) for p in seen] == [(1, 1)]
