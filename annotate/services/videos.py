@@ -117,6 +117,12 @@ def _fail_queued(video_id: int, message: str) -> None:
         _delete_stored_original(video.source_file)
 
 
+# Every upload is stored under this one suffix, whatever it was called: FFmpeg picks some demuxers by
+# the file's extension (an ``.m3u8`` playlist, an image pattern), and a stored upload must never be
+# opened as anything but the single file it is.
+STORED_UPLOAD_SUFFIX = ".upload"
+
+
 def _safe_upload_name(original: str) -> str:
     candidate = Path(original.replace("\\", "/")).name
     try:
@@ -124,7 +130,7 @@ def _safe_upload_name(original: str) -> str:
     except Exception:  # "" or "..": nothing usable is left of the name
         safe = "upload"
     stem, suffix = Path(safe).stem, Path(safe).suffix
-    return f"{stem[:150] or 'upload'}{suffix[:16]}"
+    return f"{stem[:150] or 'upload'}{suffix[:16]}{STORED_UPLOAD_SUFFIX}"
 
 
 def video_create_from_upload(
@@ -283,7 +289,9 @@ def _decode_and_store(video: Video, attempt: _Attempt) -> int:
     limits = _limits()
     sampling = Sampling(fps=video.sample_fps, max_width=video.max_width)
     with _local_source(video) as path:
-        clip = open_clip(path, limits=limits)
+        # Messages name the clip as its sender did; a folder's entries must stay inside the import roots.
+        display = Path(video.source.replace("\\", "/")).name or video.name
+        clip = open_clip(path, limits=limits, name=display, roots=settings.ANNOTATE_IMPORT_ROOTS)
         try:
             frames = _store_frames(video, clip, sampling, limits, attempt)
         finally:
