@@ -61,6 +61,9 @@ def _delete_exports(exports: QuerySet[ExportJob]) -> None:
 def video_delete(*, video: Video) -> None:
     """Delete a clip with its frames, boxes, tracks, generations, stored files and the exports that
     hold its data (its own and the project-wide ones)."""
+    # Lock the row first: an ingest finishing at this moment commits its frames before the cascade
+    # collects them (or, locked out, finds the clip gone and removes what it wrote).
+    Video.objects.select_for_update().filter(pk=video.pk).first()
     _delete_exports(
         ExportJob.objects.filter(project_id=video.project_id).filter(Q(video=video) | Q(video__isnull=True))
     )
@@ -72,5 +75,5 @@ def video_delete(*, video: Video) -> None:
 def project_delete(*, project: Project) -> None:
     """Delete a project with everything in it, including the stored files of its clips and exports."""
     _delete_exports(ExportJob.objects.filter(project=project))
-    _delete_rows(list(Video.objects.filter(project=project).only("id", "source_file")))
+    _delete_rows(list(Video.objects.select_for_update().filter(project=project).only("id", "source_file")))
     project.delete()

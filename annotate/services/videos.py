@@ -250,6 +250,8 @@ def video_ingest(*, video_id: int) -> None:
     concluded = False
     try:
         frame_count = _decode_and_store(video, attempt)
+    except _RowLost:
+        _abandon(attempt, video.source_file)
     except (IngestError, ServiceError) as exc:
         concluded = _fail(attempt, str(exc))
     except Exception as exc:
@@ -313,7 +315,7 @@ def _decode_and_store(video: Video, attempt: _Attempt) -> int:
             updated_at=timezone.now(),
         )
         if not finished:
-            raise IngestError("The clip was changed or deleted while it was being ingested.")
+            raise _RowLost()
         Frame.objects.bulk_create(frames, batch_size=500)
     return len(frames)
 
@@ -351,8 +353,29 @@ def _store_frames(
     return frames
 
 
+class _RowLost(Exception):
+    """This attempt no longer holds its clip: deleted, or claimed by a newer attempt."""
+
+
 def _progress(attempt: _Attempt, done: int, total: int) -> None:
-    attempt.owned().update(frames_done=done, frames_total=total, updated_at=timezone.now())
+    # Every report doubles as the check that the clip is still ours: deleting it cancels the ingest.
+    if not attempt.owned().update(frames_done=done, frames_total=total, updated_at=timezone.now()):
+        raise _RowLost()
+
+
+def _abandon(attempt: _Attempt, source_file: str) -> None:
+    """Stop an attempt that lost its clip; if the clip was deleted, remove what the attempt wrote.
+
+    The deletion removes the frames folder when it commits, but this attempt may have stored more
+    images since: whichever of the two finishes last leaves nothing behind.
+    """
+    if Video.objects.filter(pk=attempt.video_id).exists():
+        log.warning("video %s: superseded ingest attempt stopped", attempt.video_id)
+        return
+    _delete_folder(f"frames/{attempt.video_id}")
+    if source_file:
+        _delete_stored_original(source_file)
+    log.info("video %s: deleted while ingesting; the ingest stopped and removed its files", attempt.video_id)
 
 
 def _fail(attempt: _Attempt, message: str) -> bool:
