@@ -12,6 +12,7 @@ Two shapes of deployment:
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -73,6 +74,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "axes",
     "annotate",
 ]
 
@@ -85,6 +87,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "annotate.csp.ContentSecurityPolicyMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -127,11 +132,19 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# django-axes first: it refuses a sign-in while the account or the address is locked out.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Not a check: its password_changed hook revokes the user's API tokens (annotate.tokens).
+    {"NAME": "annotate.tokens.RevokeTokensOnPasswordChange"},
 ]
 
 LANGUAGE_CODE = "en-us"
@@ -220,10 +233,51 @@ ANNOTATE_QUEUES = ["cpu", "gpu"]
 ANNOTATE_WORKER_QUEUES = env_list("ANNOTATE_WORKER_QUEUES", ANNOTATE_QUEUES)
 ANNOTATE_WORKER_CONCURRENCY = env_int("ANNOTATE_WORKER_CONCURRENCY", 1, minimum=1)
 
+# --- Sign-in protection (issue 11) ------------------------------------------------------------------
+# The login form and the admin's: after this many failed sign-ins for one username, or from one
+# address, further attempts for it are refused for the cool-off time (django-axes; a success resets
+# the count). `manage.py axes_reset_username NAME` or `axes_reset_ip ADDRESS` unlocks early.
+AXES_FAILURE_LIMIT = env_int("ANNOTATE_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("ANNOTATE_LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each counted on its own
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "annotate.lockout.lockout_response"
+AXES_VERBOSE = False
+# The token endpoint is throttled per account and per address as well (DRF throttles, on the cache).
+ANNOTATE_TOKEN_RATE_ACCOUNT = env_str("ANNOTATE_TOKEN_RATE_ACCOUNT", "10/min")
+ANNOTATE_TOKEN_RATE_ADDRESS = env_str("ANNOTATE_TOKEN_RATE_ADDRESS", "30/min")
+# API tokens expire this long after they were issued (0: never); a password change revokes them.
+ANNOTATE_TOKEN_TTL_HOURS = env_int("ANNOTATE_TOKEN_TTL_HOURS", 24 * 30, minimum=0)
+
+# Counters of the throttles, shared by every web process: Redis when ANNOTATE_CACHE_URL names one,
+# otherwise files in the data dir (one host).
+_cache_url = env_optional("ANNOTATE_CACHE_URL")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+        if _cache_url
+        else {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+        }
+    )
+}
+
+# Content-Security-Policy of every response: the pages load only their own scripts, styles and
+# images (frames come from /api/ as blobs or URLs of this site); nothing may frame them. Style
+# attributes stay allowed (the charts and colour swatches set them; they cannot run code).
+ANNOTATE_CSP = env_str(
+    "ANNOTATE_CSP",
+    "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
+    "img-src 'self' data: blob:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'",
+)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "annotate.tokens.ExpiringTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
