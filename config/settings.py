@@ -198,11 +198,31 @@ ANNOTATE_WEIGHTS_ROOTS = [
     for p in env_list("ANNOTATE_WEIGHTS_ROOTS", [str(DATA_DIR / "weights")], separator=":")
 ]
 
+# Background jobs (annotate.jobs). A running job beats its row's heartbeat every HEARTBEAT seconds;
+# the sweep, at worker start and every SWEEP seconds in each worker, re-queues (or, after
+# ANNOTATE_JOB_MAX_ATTEMPTS, fails) a job silent for STALE seconds: a killed worker's job is taken
+# up again within STALE + SWEEP seconds (45 by default).
+ANNOTATE_JOB_HEARTBEAT_SECONDS = env_int("ANNOTATE_JOB_HEARTBEAT_SECONDS", 5, minimum=1)
+ANNOTATE_JOB_STALE_SECONDS = env_int("ANNOTATE_JOB_STALE_SECONDS", 30, minimum=2)
+ANNOTATE_JOB_SWEEP_SECONDS = env_int("ANNOTATE_JOB_SWEEP_SECONDS", 15, minimum=1)
+ANNOTATE_JOB_MAX_ATTEMPTS = env_int("ANNOTATE_JOB_MAX_ATTEMPTS", 2, minimum=1)
+if ANNOTATE_JOB_STALE_SECONDS <= 2 * ANNOTATE_JOB_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured(
+        "ANNOTATE_JOB_STALE_SECONDS must be more than twice ANNOTATE_JOB_HEARTBEAT_SECONDS, "
+        "or a live job could be taken for dead"
+    )
+# The longest each job may run (Celery's hard time limit; the worker kills the task after it).
+ANNOTATE_INGEST_TIME_LIMIT = env_int("ANNOTATE_INGEST_TIME_LIMIT", 2 * 3600, minimum=60)
+ANNOTATE_EXPORT_TIME_LIMIT = env_int("ANNOTATE_EXPORT_TIME_LIMIT", 2 * 3600, minimum=60)
+ANNOTATE_GENERATION_TIME_LIMIT = env_int("ANNOTATE_GENERATION_TIME_LIMIT", 3600, minimum=60)
+
 # Celery: tasks carry ids only; job state lives in database rows.
 CELERY_BROKER_URL = env_optional("CELERY_BROKER_URL")
+if CELERY_BROKER_URL == "filesystem://":  # named explicitly: the embedded broker in the data dir
+    CELERY_BROKER_URL = None
+if CELERY_BROKER_URL is None and not EMBEDDED and env_optional("CELERY_BROKER_URL") is None:
+    raise ImproperlyConfigured("CELERY_BROKER_URL must be set when DATABASE_URL is set")
 if CELERY_BROKER_URL is None:
-    if not EMBEDDED:
-        raise ImproperlyConfigured("CELERY_BROKER_URL must be set when DATABASE_URL is set")
     _broker_dir = DATA_DIR / "broker"
     for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
@@ -215,9 +235,12 @@ if CELERY_BROKER_URL is None:
         "control_folder": str(_broker_dir / "control"),
     }
 else:
-    # Longer than the longest training run, so a slow task is not redelivered while it runs.
+    # Redis hands an unacknowledged message out again after this long. Longer than the longest job's
+    # time limit, so a live job is never run twice; a dead worker's job does not wait for it, the
+    # sweep re-queues it (annotate.jobs), and the late copy finds its row finished.
+    _longest_job = max(ANNOTATE_INGEST_TIME_LIMIT, ANNOTATE_EXPORT_TIME_LIMIT, ANNOTATE_GENERATION_TIME_LIMIT)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env_int("ANNOTATE_VISIBILITY_TIMEOUT", 6 * 3600, minimum=60)
+        "visibility_timeout": env_int("ANNOTATE_VISIBILITY_TIMEOUT", _longest_job + 600, minimum=60)
     }
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_IGNORE_RESULT = True

@@ -26,6 +26,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
@@ -42,6 +43,7 @@ from annotate.ingest import (
     resize,
     sample,
 )
+from annotate.jobs import JobKind, job_heartbeat, job_kind_register
 from annotate.models import Frame, Project, Video, VideoStatus
 from annotate.services.queueing import enqueue_on_commit
 
@@ -235,6 +237,8 @@ def video_ingest(*, video_id: int) -> None:
         frames_total=0,
         ingest_started_at=token,
         ingest_finished_at=None,
+        attempts=F("attempts") + 1,
+        heartbeat_at=token,
         updated_at=timezone.now(),
     )
     video = Video.objects.filter(pk=video_id).first() if started else None
@@ -249,7 +253,8 @@ def video_ingest(*, video_id: int) -> None:
     began = time.monotonic()
     concluded = False
     try:
-        frame_count = _decode_and_store(video, attempt)
+        with job_heartbeat(INGEST_JOB, video.id):
+            frame_count = _decode_and_store(video, attempt)
     except _RowLost:
         _abandon(attempt, video.source_file)
     except (IngestError, ServiceError) as exc:
@@ -423,3 +428,48 @@ def _delete_folder(folder: str) -> None:
     # Remote storages have no folders; a folder someone else put files in is not ours to remove.
     with contextlib.suppress(NotImplementedError, OSError):
         Path(default_storage.path(folder)).rmdir()
+
+
+# -- a dead worker's ingest (annotate.jobs) ----------------------------------------------------------
+
+
+def _requeue_lost(video: Video) -> None:
+    Video.objects.filter(pk=video.pk).update(
+        status=VideoStatus.QUEUED, heartbeat_at=None, frames_done=0, updated_at=timezone.now()
+    )
+
+
+def _give_up_lost(video: Video, message: str) -> None:
+    Frame.objects.filter(video_id=video.pk).delete()
+    Video.objects.filter(pk=video.pk).update(
+        status=VideoStatus.FAILED,
+        error=message,
+        frame_count=0,
+        frames_done=0,
+        source_file="",
+        heartbeat_at=None,
+        ingest_finished_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+    source_file = video.source_file
+
+    def remove() -> None:
+        _delete_folder(f"frames/{video.pk}")
+        if source_file:
+            _delete_stored_original(source_file)
+
+    transaction.on_commit(remove)
+
+
+INGEST_JOB = job_kind_register(
+    JobKind(
+        label="ingest",
+        model=Video,
+        running=VideoStatus.INGESTING,
+        task="annotate.video_ingest",
+        queue="cpu",
+        max_attempts=lambda: settings.ANNOTATE_JOB_MAX_ATTEMPTS,
+        requeue=_requeue_lost,
+        give_up=_give_up_lost,
+    )
+)
