@@ -343,6 +343,9 @@ def _requeue_lost(job: ExportJob) -> None:
     ExportJob.objects.filter(id=job.id).update(
         status=JobStatus.QUEUED, heartbeat_at=None, items_done=0, updated_at=timezone.now()
     )
+    # Runs before the task is sent again (on_commit keeps order): the dead attempt's temporary file.
+    folder = Path(settings.MEDIA_ROOT) / f"exports/{job.id}"
+    transaction.on_commit(lambda: shutil.rmtree(folder, ignore_errors=True))
 
 
 def _give_up_lost(job: ExportJob, message: str) -> None:

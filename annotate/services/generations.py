@@ -437,6 +437,9 @@ def _stopped(generation_id: int, attempt: int, *, superseded: bool) -> None:
 
 def _requeue_lost(generation: Generation) -> None:
     generation_transition(generation=generation, to=JobStatus.QUEUED, heartbeat_at=None, eta_seconds=None)
+    # The dead attempt's half-built data set and run folder; the next attempt works in its own.
+    folder = _attempt_dir(generation.video_id, generation.number, generation.attempts)
+    transaction.on_commit(lambda: shutil.rmtree(folder, ignore_errors=True))
 
 
 def _give_up_lost(generation: Generation, message: str) -> None:
