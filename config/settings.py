@@ -317,6 +317,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "JobStatusEnum": "annotate.models.JobStatus",
         "VideoStatusEnum": "annotate.models.VideoStatus",
+        "ReviewStateEnum": "annotate.models.ReviewState",
     },
 }
 
