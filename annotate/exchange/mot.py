@@ -139,7 +139,7 @@ def parse_mot(source: Source) -> ParsedLabels:
             x, y, w, h = (float(v) for v in fields[2:6])
             conf = float(fields[6]) if len(fields) > 6 else None
             klass = int(float(fields[7])) if len(fields) == 9 else None
-        except ValueError:
+        except (ValueError, OverflowError):  # OverflowError: int() of inf or 1e400
             parsed.errors.append(f"{where}: not numbers: {line.strip()!r}")
             continue
         if frame < 1:

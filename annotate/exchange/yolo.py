@@ -140,6 +140,9 @@ def _names_from_yaml(source: Source, parsed: ParsedLabels) -> dict[int, str] | N
     except yaml.YAMLError as exc:
         parsed.errors.append(f"{name}: not valid YAML ({exc})")
         return {}
+    except RecursionError:
+        parsed.errors.append(f"{name}: nested too deeply to read; data.yaml needs only a names list")
+        return {}
     names = data.get("names") if isinstance(data, dict) else None
     if isinstance(names, list) and all(isinstance(v, str) for v in names):
         return dict(enumerate(names))

@@ -227,6 +227,9 @@ def _check(
                     f"{item.where}: track {item.track} appears twice on frame {index} (also {first})"
                 )
                 continue
+        if item.score is not None and not (math.isfinite(item.score) and 0 <= item.score <= 1):
+            errors.append(f"{item.where}: score {item.score!r} must be between 0 and 1")
+            continue
         # Snap the rounding slack at the edges inside the picture.
         x, y = max(0.0, x), max(0.0, y)
         w, h = min(w, width - x), min(h, height - y)

@@ -47,7 +47,7 @@ class ProjectUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, trim_whitespace=False, required=False)
     base_weights = serializers.CharField(max_length=500, required=False, allow_blank=True)
     auto_train = serializers.BooleanField(required=False)
-    auto_train_after_frames = serializers.IntegerField(min_value=1, required=False)
+    auto_train_after_frames = serializers.IntegerField(min_value=1, max_value=1_000_000, required=False)
 
 
 class MemberUserSerializer(serializers.Serializer):
