@@ -43,7 +43,7 @@ def token(db, same_connection) -> str:
     user = UserFactory()
     project = ProjectFactory()  # ids 1.. exist, so some generated ids hit real rows
     MembershipFactory(project=project, user=user, role="manager")
-    return Token.objects.create(user=user).key
+    return str(Token.objects.create(user_id=user.pk).key)
 
 
 @pytest.mark.django_db
