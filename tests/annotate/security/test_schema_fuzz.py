@@ -39,11 +39,11 @@ def same_connection() -> Iterator[None]:
 
 
 @pytest.fixture
-def token(db, same_connection) -> str:
+def token(db, same_connection):
     user = UserFactory()
     project = ProjectFactory()  # ids 1.. exist, so some generated ids hit real rows
     MembershipFactory(project=project, user=user, role="manager")
-    return str(Token.objects.create(user_id=user.pk).key)
+    return Token.objects.create(user=user).key
 
 
 @pytest.mark.django_db
