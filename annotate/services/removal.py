@@ -72,7 +72,10 @@ def video_delete(*, video: Video) -> None:
         project_id=video.project_id, video__isnull=True, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]
     ).update(
         status=JobStatus.CANCELLED,
-        error=f"Cancelled: the clip {video.name!r} was deleted while this export was being made; start it again.",
+        error=(
+            f"Cancelled: the clip {video.name!r} was deleted while this export was being made; "
+            "start it again."
+        ),
         finished_at=timezone.now(),
         updated_at=timezone.now(),
     )
