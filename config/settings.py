@@ -269,6 +269,8 @@ AXES_VERBOSE = False
 # The token endpoint is throttled per account and per address as well (DRF throttles, on the cache).
 ANNOTATE_TOKEN_RATE_ACCOUNT = env_str("ANNOTATE_TOKEN_RATE_ACCOUNT", "10/min")
 ANNOTATE_TOKEN_RATE_ADDRESS = env_str("ANNOTATE_TOKEN_RATE_ADDRESS", "30/min")
+# Members a manager may add per hour: usernames are checked exactly, so this bounds enumeration.
+ANNOTATE_MEMBER_ADD_RATE = env_str("ANNOTATE_MEMBER_ADD_RATE", "60/hour")
 # API tokens expire this long after they were issued (0: never); a password change revokes them.
 ANNOTATE_TOKEN_TTL_HOURS = env_int("ANNOTATE_TOKEN_TTL_HOURS", 24 * 30, minimum=0)
 

@@ -64,8 +64,18 @@ class MembershipSerializer(serializers.Serializer):
 
 
 class MembershipCreateSerializer(serializers.Serializer):
+    # One message for an unknown, an inactive or a malformed name; adding members is throttled per
+    # manager (annotate.apis.members), so a manager cannot sweep the user list (docs/deployment.md).
     username = serializers.SlugRelatedField(
-        slug_field="username", queryset=get_user_model().objects.filter(is_active=True), source="user"
+        slug_field="username",
+        queryset=get_user_model().objects.filter(is_active=True),
+        source="user",
+        error_messages={
+            "does_not_exist": "No account can be added under that username: check the spelling, or ask an "
+            "administrator to create the account.",
+            "invalid": "No account can be added under that username: check the spelling, or ask an "
+            "administrator to create the account.",
+        },
     )
     role = serializers.ChoiceField(choices=Role.choices, default=Role.ANNOTATOR)
 
