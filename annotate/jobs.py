@@ -18,6 +18,7 @@ service, so services can import it.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import threading
 from collections.abc import Callable, Iterator
@@ -50,6 +51,9 @@ class JobKind:
 
 
 _KINDS: dict[str, JobKind] = {}
+# The modules that register a kind, by name: the sweep loads them, so it sees every kind even in a
+# process that has not imported that service yet (a worker imports some services lazily).
+JOB_MODULES = ("annotate.services.videos", "annotate.services.generations", "annotate.services.exports")
 
 
 def job_kind_register(kind: JobKind) -> JobKind:
@@ -105,7 +109,9 @@ def job_heartbeat(kind: JobKind, pk: int) -> Iterator[None]:
 def jobs_sweep() -> dict[str, int]:
     """Re-queue or fail every running job whose heartbeat stopped; counts per outcome."""
     counts = {"requeued": 0, "failed": 0}
-    for kind in _KINDS.values():
+    for module in JOB_MODULES:
+        importlib.import_module(module)
+    for kind in list(_KINDS.values()):
         stale_ids = list(
             kind.model._default_manager.filter(_stale_q(), status=kind.running).values_list("pk", flat=True)
         )
