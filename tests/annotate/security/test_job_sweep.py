@@ -4,7 +4,7 @@ wrote is removed either way. A live row is left alone."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,7 @@ from tests.factories import VideoFactory
 pytestmark = pytest.mark.django_db
 
 
-def _dead() -> timezone.datetime:
+def _dead() -> datetime:
     return timezone.now() - timedelta(seconds=settings.ANNOTATE_JOB_STALE_SECONDS + 5)
 
 
