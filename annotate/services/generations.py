@@ -158,8 +158,12 @@ def generation_cancel(*, generation: Generation) -> Generation:
 
 @transaction.atomic
 def generation_fail(*, generation_id: int, error: str, attempt: int | None = None) -> Generation | None:
-    """Mark the run failed; with ``attempt``, only if that attempt still owns it."""
-    row = _locked(generation_id)
+    """Mark the run failed; with ``attempt``, only if that attempt still owns it. A row deleted
+    meanwhile (its clip or project went while it ran) has nothing left to fail."""
+    row = Generation.objects.select_for_update().filter(id=generation_id).first()
+    if row is None:
+        logger.info("generation %s was deleted while it ran; stopped", generation_id)
+        return None
     if row.status in TERMINAL or (attempt is not None and row.attempts != attempt):
         return None
     return generation_transition(generation=row, to=JobStatus.FAILED, error=error[:4000])
@@ -325,6 +329,7 @@ def generation_execute(*, generation_id: int) -> None:
     if attempt is None:
         return
     control = _RunControl(generation_id, attempt)
+    owner = Generation.objects.filter(id=generation_id).values_list("video_id", "number").first()
     succeeded = False
     try:
         with job_heartbeat(GENERATION_JOB, generation_id):
@@ -348,7 +353,8 @@ def generation_execute(*, generation_id: int) -> None:
                 generation_id=generation_id, error=f"{type(exc).__name__}: {exc}", attempt=attempt
             )
     finally:
-        _clear_scratch(generation_id, attempt, keep_checkpoint=succeeded)
+        if owner is not None:
+            _clear_scratch(generation_id, owner[0], owner[1], attempt, keep_checkpoint=succeeded)
 
 
 def _attempt_dir(video_id: int, number: int, attempt: int) -> Path:
@@ -357,19 +363,23 @@ def _attempt_dir(video_id: int, number: int, attempt: int) -> Path:
     )
 
 
-def _clear_scratch(generation_id: int, attempt: int, *, keep_checkpoint: bool) -> None:
+def _clear_scratch(
+    generation_id: int, video_id: int, number: int, attempt: int, *, keep_checkpoint: bool
+) -> None:
     """Remove the attempt's training data set, run folder and pre-label files once it ended.
 
     A generation that succeeded keeps its checkpoint (the next one starts from it); any other
     outcome leaves nothing. The folder is the attempt's own, so a newer attempt's is never touched.
+    A clip deleted while this ran had its work folder removed then; what the run wrote since goes now.
     """
-    row = Generation.objects.filter(id=generation_id).values("video_id", "number", "checkpoint_path").first()
-    if row is None:
-        return  # deleted: removing the clip removed its work folder
-    folder = _attempt_dir(row["video_id"], row["number"], attempt)
+    if not Video.objects.filter(id=video_id).exists():
+        shutil.rmtree(Path(settings.ANNOTATE_WORK_DIR) / f"video-{video_id}", ignore_errors=True)
+        return
+    folder = _attempt_dir(video_id, number, attempt)
     if not folder.is_dir():
         return
-    checkpoint = Path(row["checkpoint_path"]) if keep_checkpoint and row["checkpoint_path"] else None
+    row = Generation.objects.filter(id=generation_id).values("checkpoint_path").first()
+    checkpoint = Path(row["checkpoint_path"]) if keep_checkpoint and row and row["checkpoint_path"] else None
     for entry in folder.iterdir():
         if checkpoint is not None and entry == checkpoint:
             continue
@@ -377,7 +387,7 @@ def _clear_scratch(generation_id: int, attempt: int, *, keep_checkpoint: bool) -
             shutil.rmtree(entry, ignore_errors=True)
         else:
             entry.unlink(missing_ok=True)
-    if not keep_checkpoint:
+    if checkpoint is None:
         with contextlib.suppress(OSError):
             folder.rmdir()
 
