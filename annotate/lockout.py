@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from axes.backends import AxesStandaloneBackend
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
@@ -24,3 +25,17 @@ def lockout_response(request: HttpRequest, response: Any = None, credentials: An
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": lockout_message(), "code": "locked_out"}, status=429)
     return HttpResponse(lockout_message(), status=429, content_type="text/plain; charset=utf-8")
+
+
+class LockoutBackend(AxesStandaloneBackend):
+    """django-axes' check, for sign-ins that come with a request (the forms, the token endpoint).
+
+    ``authenticate()`` without a request (a management command, a script checking a password) has
+    no client to lock out; django-axes would raise, so the check is skipped and the next backend
+    decides.
+    """
+
+    def authenticate(self, request: Any, username: Any = None, password: Any = None, **kwargs: Any) -> None:
+        if request is None:
+            return None
+        return super().authenticate(request, username, password, **kwargs)

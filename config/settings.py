@@ -134,7 +134,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # django-axes first: it refuses a sign-in while the account or the address is locked out.
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
+    "annotate.lockout.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 
