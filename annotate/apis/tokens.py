@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, NoReturn
 
 from axes.handlers.proxy import AxesProxyHandler
@@ -40,7 +41,9 @@ class TokenAccountThrottle(SimpleRateThrottle):
         username = _username(request).strip().lower()
         if not username:
             return None
-        return self.cache_format % {"scope": self.scope, "ident": username[:150]}
+        # Hashed: a username may hold characters no cache key should.
+        ident = hashlib.sha256(username.encode()).hexdigest()
+        return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
 class TokenAddressThrottle(SimpleRateThrottle):
