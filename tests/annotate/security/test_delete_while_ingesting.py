@@ -11,9 +11,8 @@ from django.conf import settings
 
 from annotate.models import Video, VideoStatus
 from annotate.services.removal import video_delete
-from annotate.services.videos import video_create_from_path
 from fixtures.make_clips import make_clip
-from tests.annotate.worker import running_worker, worker_env
+from tests.annotate.worker import last_json, manage, running_worker, worker_env
 from tests.factories import ProjectFactory
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -35,7 +34,10 @@ def test_deleting_a_clip_while_it_ingests_stops_the_ingest_and_removes_its_frame
     env = worker_env(tmp_path)
 
     with running_worker(env, tmp_path / "worker.log") as worker:
-        video = video_create_from_path(project=project, path=clip.video_path)
+        # Queued by a separate process on the worker's broker (the test process may have another).
+        queued = manage(env, "import_video", str(project.id), str(clip.video_path))
+        assert queued.returncode == 0, queued.stderr
+        video = Video.objects.get(pk=last_json(queued)["id"])
         frames_folder = Path(settings.MEDIA_ROOT) / "frames" / str(video.id)
 
         def ingesting() -> bool:
