@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import DataError, IntegrityError
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -82,6 +82,10 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         return Response(exc.body(), status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         return Response({"detail": " ".join(exc.messages), "code": "invalid"}, status=400)
+    if isinstance(exc, DataError):
+        # A value the serializer let through but the database cannot hold (an integer past its range).
+        body = {"detail": "A value is out of the range the server can store.", "code": "invalid"}
+        return Response(body, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, IntegrityError):
         # A concurrent request won a uniqueness race the service had checked for (same name, same member).
         body = {"detail": "This conflicts with a concurrent change; reload and retry.", "code": "conflict"}

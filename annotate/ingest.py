@@ -7,9 +7,11 @@ problem with the input is an ``IngestError`` whose message is shown to the perso
 from __future__ import annotations
 
 import math
+import os
 import stat
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -28,6 +30,19 @@ FALLBACK_FPS = 25.0
 # the slack covers containers whose count is estimated from the duration.
 MIN_DECODED_SHARE = 0.9
 JPEG_QUALITY = 95
+
+# The demuxers a clip may be opened with: containers that hold their streams in the one file. A
+# playlist (hls), concat list, image-pattern (image2), tee or other multi-file demuxer would make FFmpeg
+# open further files named inside the upload, anywhere on the server. av_match_list() checks each
+# comma-separated alias of the probed demuxer's name against this list.
+SINGLE_FILE_DEMUXERS = (
+    "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,flv,mpegts,mpeg,asf,ogg,"
+    "h264,hevc,m4v,mjpeg,ivf,nut,mxf,yuv4mpegpipe,gif"
+)
+# OpenCV's FFmpeg backend reads this variable at every open and hands its ``key;value|key;value`` pairs
+# to avformat_open_input(): the file protocol only, and only the demuxers above.
+_CAPTURE_OPTIONS_VARIABLE = "OPENCV_FFMPEG_CAPTURE_OPTIONS"
+_CAPTURE_OPTIONS = f"protocol_whitelist;file|format_whitelist;{SINGLE_FILE_DEMUXERS}"
 
 
 class IngestError(Exception):
@@ -85,18 +100,37 @@ def _check_pixels(width: int, height: int, limits: Limits) -> None:
         )
 
 
+@contextmanager
+def _single_file_demuxers() -> Iterator[None]:
+    # The variable is process-wide; a worker process opens one clip at a time, and it is restored after.
+    previous = os.environ.get(_CAPTURE_OPTIONS_VARIABLE)
+    os.environ[_CAPTURE_OPTIONS_VARIABLE] = _CAPTURE_OPTIONS
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ[_CAPTURE_OPTIONS_VARIABLE]
+        else:
+            os.environ[_CAPTURE_OPTIONS_VARIABLE] = previous
+
+
 class VideoClip(Clip):
-    def __init__(self, path: Path, limits: Limits) -> None:
+    def __init__(self, path: Path, limits: Limits, name: str | None = None) -> None:
+        name = name or path.name  # what the uploader called it, not the stored name
         size = path.stat().st_size
         if size == 0:
-            raise IngestError(f"{path.name} is empty (0 bytes).")
+            raise IngestError(f"{name} is empty (0 bytes).")
         if size > limits.max_bytes:
-            raise IngestError(f"{path.name} is {size} bytes, over the limit of {limits.max_bytes} bytes.")
-        self._capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+            raise IngestError(f"{name} is {size} bytes, over the limit of {limits.max_bytes} bytes.")
+        with _single_file_demuxers():
+            # An absolute path, so no part of the name can be read as a protocol ("concat:", "http:").
+            self._capture = cv2.VideoCapture(str(path.absolute()), cv2.CAP_FFMPEG)
         if not self._capture.isOpened():
+            # One message whatever the reason: a playlist's or list's targets are never opened, so
+            # nothing in the answer tells whether a file it names exists.
             raise IngestError(
-                f"{path.name} could not be opened as a video: it is not a video format the decoder "
-                "knows, or the file is truncated or corrupt."
+                f"{name} could not be opened as a video: it is not a single-file video format the "
+                "decoder knows (playlists and file lists are refused), or the file is truncated or corrupt."
             )
         fps = self._capture.get(cv2.CAP_PROP_FPS)
         if not (math.isfinite(fps) and 0 < fps <= 1000):
@@ -105,12 +139,12 @@ class VideoClip(Clip):
         height = int(self._capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
         if width <= 0 or height <= 0:
             self.close()
-            raise IngestError(f"{path.name} has no video stream with a picture size.")
+            raise IngestError(f"{name} has no video stream with a picture size.")
         _check_pixels(width, height, limits)
         count = self._capture.get(cv2.CAP_PROP_FRAME_COUNT)
         count = int(count) if math.isfinite(count) and count > 0 else 0
         self.info = SourceInfo(fps=fps, width=width, height=height, frame_count=count)
-        self._name = path.name
+        self._name = name
 
     def frames(self) -> Iterator[DecodedFrame]:
         index = 0
@@ -278,15 +312,33 @@ def image_source_check(path: Path, *, limits: Limits) -> int:
         clip.close()
 
 
-def open_clip(path: Path, *, limits: Limits) -> Clip:
-    """Open a video file or a folder of images; raise IngestError when it cannot be a clip."""
+def check_folder_confined(folder: Path, roots: Sequence[Path]) -> None:
+    """Refuse a frame folder with an entry (a symlink) that resolves outside every root."""
+    resolved_roots = [Path(root).resolve() for root in roots]
+    for entry in folder.iterdir():
+        target = entry.resolve()
+        if not any(target.is_relative_to(root) for root in resolved_roots):
+            raise IngestError(
+                f"{entry.name} in {folder.name}/ points outside the folders clips may be imported from; "
+                "copy the image into the folder instead of linking to it."
+            )
+
+
+def open_clip(path: Path, *, limits: Limits, name: str | None = None, roots: Sequence[Path] = ()) -> Clip:
+    """Open a video file or a folder of images; raise IngestError when it cannot be a clip.
+
+    ``name`` is how messages call a video file (its stored name is not the uploader's); with
+    ``roots``, a folder whose entries resolve outside them is refused.
+    """
     if path.is_dir():
+        if roots:
+            check_folder_confined(path, roots)
         return ImageFolderClip(path, limits)
     if not path.is_file():
-        raise IngestError(f"{path.name} does not exist or is not a file or folder.")
+        raise IngestError(f"{name or path.name} does not exist or is not a file or folder.")
     if zipfile.is_zipfile(path):
         return ZipImageClip(path, limits)
-    return VideoClip(path, limits)
+    return VideoClip(path, limits, name)
 
 
 def output_size(width: int, height: int, max_width: int | None) -> tuple[int, int]:

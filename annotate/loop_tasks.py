@@ -9,6 +9,7 @@ import logging
 from typing import Any
 
 from celery.signals import worker_ready
+from django.conf import settings
 
 from annotate.services.generations import generation_execute, generation_sweep_lost
 from config.celery import app
@@ -16,7 +17,12 @@ from config.celery import app
 logger = logging.getLogger(__name__)
 
 
-@app.task(name="annotate.generation_run", queue="gpu", ignore_result=True)
+@app.task(
+    name="annotate.generation_run",
+    queue="gpu",
+    ignore_result=True,
+    time_limit=settings.ANNOTATE_GENERATION_TIME_LIMIT,
+)
 def generation_run(generation_id: int) -> None:
     """Train, pre-label and activate one generation; every outcome ends on the row, not as an exception."""
     generation_execute(generation_id=generation_id)

@@ -118,6 +118,9 @@ class Video(TimeStamped):
     frames_total = models.PositiveIntegerField(default=0)
     ingest_started_at = models.DateTimeField(null=True, blank=True)
     ingest_finished_at = models.DateTimeField(null=True, blank=True)
+    # Beaten while an ingest runs (annotate.jobs); the sweep takes a silent one for dead.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)  # ingest attempts claimed so far
     # The generation whose predictions are shown; switched atomically when a new one succeeds.
     active_generation = models.ForeignKey(
         "Generation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -258,6 +261,7 @@ class Generation(TimeStamped):
     error = models.TextField(blank=True)
     cancel_requested = models.BooleanField(default=False)
     attempts = models.PositiveIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)  # beaten while it runs (annotate.jobs)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
@@ -342,6 +346,8 @@ class ExportJob(TimeStamped):
     file = models.CharField(max_length=500, blank=True)  # media-relative path, set only when complete
     box_count = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)  # beaten while it runs (annotate.jobs)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+
 from annotate.services.videos import video_ingest
 from config.celery import app
 
 
-@app.task(name="annotate.video_ingest", queue="cpu", ignore_result=True)
+@app.task(
+    name="annotate.video_ingest",
+    queue="cpu",
+    ignore_result=True,
+    time_limit=settings.ANNOTATE_INGEST_TIME_LIMIT,
+)
 def video_ingest_task(video_id: int) -> None:
     """Decode a queued clip into frames; bad input ends as a failed row, never as an exception."""
     video_ingest(video_id=video_id)

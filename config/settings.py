@@ -12,6 +12,7 @@ Two shapes of deployment:
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -73,6 +74,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "axes",
     "annotate",
 ]
 
@@ -85,6 +87,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "annotate.csp.ContentSecurityPolicyMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -127,11 +132,19 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# django-axes first: it refuses a sign-in while the account or the address is locked out.
+AUTHENTICATION_BACKENDS = [
+    "annotate.lockout.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Not a check: its password_changed hook revokes the user's API tokens (annotate.tokens).
+    {"NAME": "annotate.tokens.RevokeTokensOnPasswordChange"},
 ]
 
 LANGUAGE_CODE = "en-us"
@@ -185,11 +198,31 @@ ANNOTATE_WEIGHTS_ROOTS = [
     for p in env_list("ANNOTATE_WEIGHTS_ROOTS", [str(DATA_DIR / "weights")], separator=":")
 ]
 
+# Background jobs (annotate.jobs). A running job beats its row's heartbeat every HEARTBEAT seconds;
+# the sweep, at worker start and every SWEEP seconds in each worker, re-queues (or, after
+# ANNOTATE_JOB_MAX_ATTEMPTS, fails) a job silent for STALE seconds: a killed worker's job is taken
+# up again within STALE + SWEEP seconds (45 by default).
+ANNOTATE_JOB_HEARTBEAT_SECONDS = env_int("ANNOTATE_JOB_HEARTBEAT_SECONDS", 5, minimum=1)
+ANNOTATE_JOB_STALE_SECONDS = env_int("ANNOTATE_JOB_STALE_SECONDS", 30, minimum=2)
+ANNOTATE_JOB_SWEEP_SECONDS = env_int("ANNOTATE_JOB_SWEEP_SECONDS", 15, minimum=1)
+ANNOTATE_JOB_MAX_ATTEMPTS = env_int("ANNOTATE_JOB_MAX_ATTEMPTS", 2, minimum=1)
+if ANNOTATE_JOB_STALE_SECONDS <= 2 * ANNOTATE_JOB_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured(
+        "ANNOTATE_JOB_STALE_SECONDS must be more than twice ANNOTATE_JOB_HEARTBEAT_SECONDS, "
+        "or a live job could be taken for dead"
+    )
+# The longest each job may run (Celery's hard time limit; the worker kills the task after it).
+ANNOTATE_INGEST_TIME_LIMIT = env_int("ANNOTATE_INGEST_TIME_LIMIT", 2 * 3600, minimum=60)
+ANNOTATE_EXPORT_TIME_LIMIT = env_int("ANNOTATE_EXPORT_TIME_LIMIT", 2 * 3600, minimum=60)
+ANNOTATE_GENERATION_TIME_LIMIT = env_int("ANNOTATE_GENERATION_TIME_LIMIT", 3600, minimum=60)
+
 # Celery: tasks carry ids only; job state lives in database rows.
 CELERY_BROKER_URL = env_optional("CELERY_BROKER_URL")
+if CELERY_BROKER_URL == "filesystem://":  # named explicitly: the embedded broker in the data dir
+    CELERY_BROKER_URL = None
+if CELERY_BROKER_URL is None and not EMBEDDED and env_optional("CELERY_BROKER_URL") is None:
+    raise ImproperlyConfigured("CELERY_BROKER_URL must be set when DATABASE_URL is set")
 if CELERY_BROKER_URL is None:
-    if not EMBEDDED:
-        raise ImproperlyConfigured("CELERY_BROKER_URL must be set when DATABASE_URL is set")
     _broker_dir = DATA_DIR / "broker"
     for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
@@ -202,9 +235,12 @@ if CELERY_BROKER_URL is None:
         "control_folder": str(_broker_dir / "control"),
     }
 else:
-    # Longer than the longest training run, so a slow task is not redelivered while it runs.
+    # Redis hands an unacknowledged message out again after this long. Longer than the longest job's
+    # time limit, so a live job is never run twice; a dead worker's job does not wait for it, the
+    # sweep re-queues it (annotate.jobs), and the late copy finds its row finished.
+    _longest_job = max(ANNOTATE_INGEST_TIME_LIMIT, ANNOTATE_EXPORT_TIME_LIMIT, ANNOTATE_GENERATION_TIME_LIMIT)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env_int("ANNOTATE_VISIBILITY_TIMEOUT", 6 * 3600, minimum=60)
+        "visibility_timeout": env_int("ANNOTATE_VISIBILITY_TIMEOUT", _longest_job + 600, minimum=60)
     }
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_IGNORE_RESULT = True
@@ -220,12 +256,60 @@ ANNOTATE_QUEUES = ["cpu", "gpu"]
 ANNOTATE_WORKER_QUEUES = env_list("ANNOTATE_WORKER_QUEUES", ANNOTATE_QUEUES)
 ANNOTATE_WORKER_CONCURRENCY = env_int("ANNOTATE_WORKER_CONCURRENCY", 1, minimum=1)
 
+# --- Sign-in protection (issue 11) ------------------------------------------------------------------
+# The login form and the admin's: after this many failed sign-ins for one username, or from one
+# address, further attempts for it are refused for the cool-off time (django-axes; a success resets
+# the count). `manage.py axes_reset_username NAME` or `axes_reset_ip ADDRESS` unlocks early.
+AXES_FAILURE_LIMIT = env_int("ANNOTATE_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("ANNOTATE_LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each counted on its own
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "annotate.lockout.lockout_response"
+AXES_VERBOSE = False
+# The token endpoint is throttled per account and per address as well (DRF throttles, on the cache).
+ANNOTATE_TOKEN_RATE_ACCOUNT = env_str("ANNOTATE_TOKEN_RATE_ACCOUNT", "10/min")
+ANNOTATE_TOKEN_RATE_ADDRESS = env_str("ANNOTATE_TOKEN_RATE_ADDRESS", "30/min")
+# Members a manager may add per hour: usernames are checked exactly, so this bounds enumeration.
+ANNOTATE_MEMBER_ADD_RATE = env_str("ANNOTATE_MEMBER_ADD_RATE", "60/hour")
+# API tokens expire this long after they were issued (0: never); a password change revokes them.
+ANNOTATE_TOKEN_TTL_HOURS = env_int("ANNOTATE_TOKEN_TTL_HOURS", 24 * 30, minimum=0)
+
+# Counters of the throttles, shared by every web process: Redis when ANNOTATE_CACHE_URL names one,
+# otherwise files in the data dir (one host).
+_cache_url = env_optional("ANNOTATE_CACHE_URL")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+        if _cache_url
+        else {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+        }
+    )
+}
+
+# Content-Security-Policy of every response: the pages load only their own scripts, styles and
+# images (frames come from /api/ as blobs or URLs of this site); nothing may frame them. Style
+# attributes stay allowed (the charts and colour swatches set them; they cannot run code).
+ANNOTATE_CSP = env_str(
+    "ANNOTATE_CSP",
+    "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
+    "img-src 'self' data: blob:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'",
+)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "annotate.tokens.ExpiringTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "annotate.apis.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
@@ -240,6 +324,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "JobStatusEnum": "annotate.models.JobStatus",
         "VideoStatusEnum": "annotate.models.VideoStatus",
+        "ReviewStateEnum": "annotate.models.ReviewState",
     },
 }
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from django.urls import path
 from drf_spectacular.utils import extend_schema
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotate.apis.serializers.auth import MeSerializer
+from annotate.apis.tokens import TokenIssueApi, TokenRevokeApi
 
 
 class MeApi(APIView):
@@ -19,6 +19,7 @@ class MeApi(APIView):
 
 
 urlpatterns = [
-    path("auth/token/", ObtainAuthToken.as_view(), name="auth-token"),
+    path("auth/token/", TokenIssueApi.as_view(), name="auth-token"),
+    path("auth/token/revoke/", TokenRevokeApi.as_view(), name="auth-token-revoke"),
     path("me/", MeApi.as_view(), name="me"),
 ]

@@ -32,11 +32,26 @@ CONFLICT = OpenApiResponse(BoxConflictSerializer, description="Stale version; `c
 class BoxListApi(APIView):
     @extend_schema(parameters=[BoxRangeSerializer], responses=BoxSerializer(many=True))
     def get(self, request: Request, video_id: int) -> Response:
-        """All boxes on frames ``frame_start..frame_end`` (inclusive) or on ``frame``; no paging."""
+        """Boxes on frames ``frame_start..frame_end`` (inclusive) or on ``frame``, in frame order.
+
+        At most ``limit`` (default and maximum 5000) from ``offset``. When more follow, the response
+        has a ``Link: <...>; rel="next"`` header with the next page's URL (the body stays a list).
+        """
         query = BoxRangeSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
+        params = dict(query.validated_data)
+        limit, offset = params.pop("limit"), params.pop("offset")
         video = video_for_user(user=request_user(request), video_id=video_id)
-        return Response(BoxSerializer(box_list(video=video, **query.validated_data), many=True).data)
+        page = list(box_list(video=video, **params)[offset : offset + limit + 1])
+        response = Response(BoxSerializer(page[:limit], many=True).data)
+        if len(page) > limit:
+            following = request.query_params.copy()
+            following["offset"] = str(offset + limit)
+            following["limit"] = str(limit)
+            response["Link"] = (
+                f'<{request.build_absolute_uri(request.path)}?{following.urlencode()}>; rel="next"'
+            )
+        return response
 
     @extend_schema(request=BoxCreateSerializer, responses={201: BoxSerializer})
     def post(self, request: Request, video_id: int) -> Response:

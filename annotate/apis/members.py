@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.urls import path
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from annotate.apis.serializers.projects import (
@@ -20,7 +22,21 @@ from annotate.selectors.projects import membership_get, membership_list, project
 from annotate.services.projects import membership_add, membership_remove, membership_update
 
 
+class MemberAddThrottle(UserRateThrottle):
+    """Adding members, per manager: bounds how fast anyone can test which usernames exist."""
+
+    scope = "member_add"
+
+    def get_rate(self) -> str:
+        return str(settings.ANNOTATE_MEMBER_ADD_RATE)
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        return request.method != "POST" or super().allow_request(request, view)
+
+
 class MembershipListApi(APIView):
+    throttle_classes = [MemberAddThrottle]
+
     @extend_schema(responses=MembershipSerializer(many=True))
     def get(self, request: Request, project_id: int) -> Response:
         project = project_get_for_user(user=request_user(request), project_id=project_id)

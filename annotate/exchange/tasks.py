@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+
 from config.celery import app
 
 
-@app.task(name="annotate.export_run", queue="cpu", ignore_result=True)
+@app.task(
+    name="annotate.export_run",
+    queue="cpu",
+    ignore_result=True,
+    time_limit=settings.ANNOTATE_EXPORT_TIME_LIMIT,
+)
 def export_run_task(job_id: int) -> None:
     """Write a queued export; failures end as a failed row, never as a retried exception."""
     from annotate.services.exports import export_job_run

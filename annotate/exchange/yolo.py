@@ -140,8 +140,11 @@ def _shallowest(names: list[str]) -> str | None:
 def _names_from_yaml(source: Source, name: str, parsed: ParsedLabels) -> dict[int, str]:
     try:
         data = yaml.safe_load(source.read(name))
-    except (yaml.YAMLError, RecursionError) as exc:
+    except yaml.YAMLError as exc:
         parsed.errors.append(f"{name}: not valid YAML ({str(exc)[:200]})")
+        return {}
+    except RecursionError:
+        parsed.errors.append(f"{name}: nested too deeply to read; data.yaml needs only a names list")
         return {}
     names = data.get("names") if isinstance(data, dict) else None
     if isinstance(names, list) and all(isinstance(v, str) for v in names):

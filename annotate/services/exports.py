@@ -15,6 +15,7 @@ import contextlib
 import dataclasses
 import logging
 import math
+import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -39,6 +41,7 @@ from annotate.exchange.rows import (
     iter_frames,
 )
 from annotate.exchange.sinks import dir_sink, text_file, zip_sink
+from annotate.jobs import JobKind, job_heartbeat, job_kind_register
 from annotate.models import ExportFormat, ExportJob, JobStatus, Project, Video
 from annotate.services.queueing import enqueue_on_commit
 
@@ -302,7 +305,13 @@ def _claim(job_id: int) -> ExportJob | None:
     # (the worker died mid-write): the old temporary file was never renamed, so it starts over.
     now = timezone.now()
     claimed = ExportJob.objects.filter(id=job_id, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).update(
-        status=JobStatus.RUNNING, started_at=now, updated_at=now, items_done=0, error=""
+        status=JobStatus.RUNNING,
+        started_at=now,
+        updated_at=now,
+        heartbeat_at=now,
+        attempts=F("attempts") + 1,
+        items_done=0,
+        error="",
     )
     return ExportJob.objects.select_related("project").get(id=job_id) if claimed else None
 
@@ -327,13 +336,14 @@ def export_job_run(*, job_id: int) -> ExportJob | None:
             if not updated:
                 raise ExportCancelled
 
-        result = export_write(
-            project=job.project,
-            format=job.format,
-            options=options,
-            target=Path(settings.MEDIA_ROOT) / relative,
-            progress=progress,
-        )
+        with job_heartbeat(EXPORT_JOB, job.id):
+            result = export_write(
+                project=job.project,
+                format=job.format,
+                options=options,
+                target=Path(settings.MEDIA_ROOT) / relative,
+                progress=progress,
+            )
     except ExportCancelled:
         # The sink removed its temporary file; the row already says cancelled (or is gone).
         log.info("export %s was cancelled while writing; stopped", job_id)
@@ -388,3 +398,38 @@ def export_job_path(*, job: ExportJob) -> Path:
     if not path.is_file():
         raise ConflictError("The export file is gone; start a new export.")
     return path
+
+
+# -- a dead worker's export (annotate.jobs) ----------------------------------------------------------
+
+
+def _requeue_lost(job: ExportJob) -> None:
+    ExportJob.objects.filter(id=job.id).update(
+        status=JobStatus.QUEUED, heartbeat_at=None, items_done=0, updated_at=timezone.now()
+    )
+    # Runs before the task is sent again (on_commit keeps order): the dead attempt's temporary file.
+    folder = Path(settings.MEDIA_ROOT) / f"exports/{job.id}"
+    transaction.on_commit(lambda: shutil.rmtree(folder, ignore_errors=True))
+
+
+def _give_up_lost(job: ExportJob, message: str) -> None:
+    ExportJob.objects.filter(id=job.id).update(
+        status=JobStatus.FAILED, error=message, file="", finished_at=timezone.now(), updated_at=timezone.now()
+    )
+    # The dead attempt's temporary file was never renamed into place; its folder holds nothing else.
+    folder = Path(settings.MEDIA_ROOT) / f"exports/{job.id}"
+    transaction.on_commit(lambda: shutil.rmtree(folder, ignore_errors=True))
+
+
+EXPORT_JOB = job_kind_register(
+    JobKind(
+        label="export",
+        model=ExportJob,
+        running=JobStatus.RUNNING,
+        task="annotate.export_run",
+        queue="cpu",
+        max_attempts=lambda: settings.ANNOTATE_JOB_MAX_ATTEMPTS,
+        requeue=_requeue_lost,
+        give_up=_give_up_lost,
+    )
+)

@@ -13,6 +13,7 @@ been superseded or swept stops at its next stop check and can never commit.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import time
@@ -22,12 +23,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Max, QuerySet
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 import micromodels
 from annotate import engine_adapter
 from annotate.errors import ConflictError, ServiceError
+from annotate.jobs import JobKind, job_heartbeat, job_kind_register
 from annotate.models import ACTIVE_JOB_STATUSES, Generation, GenerationPhase, JobStatus, Video, VideoStatus
 from annotate.services.corrections import Person, person
 from micromodels.errors import Cancelled, EngineError
@@ -37,7 +39,10 @@ logger = logging.getLogger(__name__)
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     JobStatus.QUEUED: frozenset({JobStatus.RUNNING, JobStatus.CANCELLED, JobStatus.FAILED}),
-    JobStatus.RUNNING: frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED}),
+    # running -> queued: its worker died and the sweep (annotate.jobs) queues it again.
+    JobStatus.RUNNING: frozenset(
+        {JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.QUEUED}
+    ),
     JobStatus.SUCCEEDED: frozenset(),
     JobStatus.FAILED: frozenset(),
     JobStatus.CANCELLED: frozenset(),
@@ -153,8 +158,12 @@ def generation_cancel(*, generation: Generation) -> Generation:
 
 @transaction.atomic
 def generation_fail(*, generation_id: int, error: str, attempt: int | None = None) -> Generation | None:
-    """Mark the run failed; with ``attempt``, only if that attempt still owns it."""
-    row = _locked(generation_id)
+    """Mark the run failed; with ``attempt``, only if that attempt still owns it. A row deleted
+    meanwhile (its clip or project went while it ran) has nothing left to fail."""
+    row = Generation.objects.select_for_update().filter(id=generation_id).first()
+    if row is None:
+        logger.info("generation %s was deleted while it ran; stopped", generation_id)
+        return None
     if row.status in TERMINAL or (attempt is not None and row.attempts != attempt):
         return None
     return generation_transition(generation=row, to=JobStatus.FAILED, error=error[:4000])
@@ -163,7 +172,10 @@ def generation_fail(*, generation_id: int, error: str, attempt: int | None = Non
 def generation_sweep_lost(*, video_id: int | None = None) -> int:
     """Fail running generations whose heartbeat stopped (the worker was killed): how many."""
     cutoff = timezone.now() - timedelta(seconds=settings.ANNOTATE_GENERATION_STALE_SECONDS)
-    stale = Generation.objects.filter(status=JobStatus.RUNNING, updated_at__lt=cutoff)
+    # Silent on both: its progress (updated_at) and the heartbeat thread of its process (annotate.jobs).
+    stale = Generation.objects.filter(status=JobStatus.RUNNING, updated_at__lt=cutoff).filter(
+        Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=cutoff)
+    )
     if video_id is not None:
         stale = stale.filter(video_id=video_id)
     swept = 0
@@ -278,10 +290,7 @@ class _RunControl:
 
 
 def _work_dir(generation: Generation, attempt: int) -> Path:
-    path = (
-        Path(settings.ANNOTATE_WORK_DIR) / f"video-{generation.video_id}" / f"generation-{generation.number}"
-    )
-    path = path / f"attempt-{attempt}"
+    path = _attempt_dir(generation.video_id, generation.number, attempt)
     if path.exists():
         shutil.rmtree(path)
     path.mkdir(parents=True)
@@ -326,57 +335,148 @@ def _record_training(generation_id: int, attempt: int, result: TrainResult, huma
 
 def generation_execute(*, generation_id: int) -> None:
     """Run one generation end to end in this process (the ``generation_run`` task calls this)."""
-    from annotate.services.prelabels import prelabels_commit
-
     attempt = generation_claim(generation_id=generation_id)
     if attempt is None:
         return
     control = _RunControl(generation_id, attempt)
+    owner = Generation.objects.filter(id=generation_id).values_list("video_id", "number").first()
+    succeeded = False
     try:
-        generation = Generation.objects.select_related("video__project").get(id=generation_id)
-        video = generation.video
-        clip = engine_adapter.clip_for_video(video)
-        labeled = engine_adapter.labeled_frames(video)
-        work_dir = _work_dir(generation, attempt)
-        trained = micromodels.train(
-            clip,
-            labeled,
-            work_dir,
-            engine_adapter.train_config(video),
-            progress=control.progress,
-            should_stop=control,
-        )
-        _record_training(generation_id, attempt, trained, sorted(frame.index for frame in labeled))
-        control.phase(GenerationPhase.PRELABELING)
-        started = time.monotonic()
-        result = micromodels.prelabel(
-            clip,
-            labeled,
-            trained.checkpoint,
-            work_dir,
-            engine_adapter.prelabel_config(),
-            suggestions=settings.ANNOTATE_SUGGESTIONS,
-            should_stop=control,
-        )
-        prelabels_commit(
-            generation_id=generation_id,
-            attempt=attempt,
-            result=result,
-            prelabel_seconds=time.monotonic() - started,
-        )
+        with job_heartbeat(GENERATION_JOB, generation_id):
+            _run(generation_id, attempt, control)
+        succeeded = True
     except (Cancelled, Superseded):
         _stopped(generation_id, attempt, superseded=control.superseded)
+    except Generation.DoesNotExist:
+        # Deleted with its clip or project while it ran: nothing is left to record.
+        logger.info("generation %s was deleted while it ran; stopped", generation_id)
     except EngineError as exc:
         generation_fail(generation_id=generation_id, error=str(exc), attempt=attempt)
     except Exception as exc:
-        logger.exception("generation %s failed", generation_id)
-        generation_fail(generation_id=generation_id, error=f"{type(exc).__name__}: {exc}", attempt=attempt)
+        if not Generation.objects.filter(id=generation_id).exists():
+            logger.info(
+                "generation %s was deleted while it ran (%s); stopped", generation_id, type(exc).__name__
+            )
+        else:
+            logger.exception("generation %s failed", generation_id)
+            generation_fail(
+                generation_id=generation_id, error=f"{type(exc).__name__}: {exc}", attempt=attempt
+            )
+    finally:
+        if owner is not None:
+            _clear_scratch(generation_id, owner[0], owner[1], attempt, keep_checkpoint=succeeded)
+
+
+def _attempt_dir(video_id: int, number: int, attempt: int) -> Path:
+    return (
+        Path(settings.ANNOTATE_WORK_DIR) / f"video-{video_id}" / f"generation-{number}" / f"attempt-{attempt}"
+    )
+
+
+def _clear_scratch(
+    generation_id: int, video_id: int, number: int, attempt: int, *, keep_checkpoint: bool
+) -> None:
+    """Remove the attempt's training data set, run folder and pre-label files once it ended.
+
+    A generation that succeeded keeps its checkpoint (the next one starts from it); any other
+    outcome leaves nothing. The folder is the attempt's own, so a newer attempt's is never touched.
+    A clip deleted while this ran had its work folder removed then; what the run wrote since goes now.
+    """
+    if not Video.objects.filter(id=video_id).exists():
+        shutil.rmtree(Path(settings.ANNOTATE_WORK_DIR) / f"video-{video_id}", ignore_errors=True)
+        return
+    folder = _attempt_dir(video_id, number, attempt)
+    if not folder.is_dir():
+        return
+    row = Generation.objects.filter(id=generation_id).values("checkpoint_path").first()
+    checkpoint = Path(row["checkpoint_path"]) if keep_checkpoint and row and row["checkpoint_path"] else None
+    for entry in folder.iterdir():
+        if checkpoint is not None and entry == checkpoint:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+    if checkpoint is None:
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+
+
+def _run(generation_id: int, attempt: int, control: _RunControl) -> Path:
+    """Train, pre-label and commit one attempt; the attempt's work folder."""
+    from annotate.services.prelabels import prelabels_commit
+
+    generation = Generation.objects.select_related("video__project").get(id=generation_id)
+    video = generation.video
+    clip = engine_adapter.clip_for_video(video)
+    labeled = engine_adapter.labeled_frames(video)
+    work_dir = _work_dir(generation, attempt)
+    trained = micromodels.train(
+        clip,
+        labeled,
+        work_dir,
+        engine_adapter.train_config(video),
+        progress=control.progress,
+        should_stop=control,
+    )
+    _record_training(generation_id, attempt, trained, sorted(frame.index for frame in labeled))
+    control.phase(GenerationPhase.PRELABELING)
+    started = time.monotonic()
+    result = micromodels.prelabel(
+        clip,
+        labeled,
+        trained.checkpoint,
+        work_dir,
+        engine_adapter.prelabel_config(),
+        suggestions=settings.ANNOTATE_SUGGESTIONS,
+        should_stop=control,
+    )
+    prelabels_commit(
+        generation_id=generation_id,
+        attempt=attempt,
+        result=result,
+        prelabel_seconds=time.monotonic() - started,
+    )
+    return work_dir
 
 
 @transaction.atomic
 def _stopped(generation_id: int, attempt: int, *, superseded: bool) -> None:
-    row = _locked(generation_id)
+    row = Generation.objects.select_for_update().filter(id=generation_id).first()
+    if row is None:
+        logger.info("generation %s was deleted while it ran; stopped", generation_id)
+        return
     if superseded or row.status in TERMINAL or row.attempts != attempt:
         logger.info("generation %s attempt %s stopped: no longer its owner", generation_id, attempt)
         return
     generation_transition(generation=row, to=JobStatus.CANCELLED)
+
+
+# -- a dead worker's run (annotate.jobs) ------------------------------------------------------------
+
+
+def _requeue_lost(generation: Generation) -> None:
+    generation_transition(generation=generation, to=JobStatus.QUEUED, heartbeat_at=None, eta_seconds=None)
+    # The dead attempt's half-built data set and run folder; the next attempt works in its own.
+    folder = _attempt_dir(generation.video_id, generation.number, generation.attempts)
+    transaction.on_commit(lambda: shutil.rmtree(folder, ignore_errors=True))
+
+
+def _give_up_lost(generation: Generation, message: str) -> None:
+    generation_transition(generation=generation, to=JobStatus.FAILED, error=message, heartbeat_at=None)
+    folder = _attempt_dir(generation.video_id, generation.number, generation.attempts)
+    transaction.on_commit(lambda: shutil.rmtree(folder, ignore_errors=True))
+
+
+GENERATION_JOB = job_kind_register(
+    JobKind(
+        label="training run",
+        model=Generation,
+        running=JobStatus.RUNNING,
+        task="annotate.generation_run",
+        queue="gpu",
+        max_attempts=lambda: settings.ANNOTATE_GENERATION_MAX_ATTEMPTS,
+        requeue=_requeue_lost,
+        give_up=_give_up_lost,
+    )
+)

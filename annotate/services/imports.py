@@ -386,6 +386,9 @@ def _check(parsed: ParsedLabels, *, video: Video, options: ImportOptions) -> tup
                     f"{item.where}: track {item.track} appears twice on frame {index} (also {first})"
                 )
                 continue
+        if item.score is not None and not (math.isfinite(item.score) and 0 <= item.score <= 1):
+            errors.append(f"{item.where}: score {item.score!r} must be between 0 and 1")
+            continue
         covered.add(index)
         if (
             scaled_down

@@ -3,12 +3,14 @@
 Rows go in the transaction; files go only after it commits, so a rollback never leaves rows that
 point at deleted images.
 
-Exports go with the data they hold (``MEDIA_ROOT/exports/<job id>/``, zips that may carry every
-frame image): deleting a project removes all its exports; deleting a clip removes the exports of
-that clip and every project-wide export of its project (a project-wide export holds, or while it is
-still running may come to hold, the clip's boxes and pictures). Their rows are deleted too, so no
-finished job points at a missing file, and a running export whose row is gone stops at its next
-progress report.
+Exports (``MEDIA_ROOT/exports/<job id>/``, zips that may carry every frame image): deleting a
+project removes all its exports; deleting a clip removes that clip's own exports. A project-wide
+export is a snapshot of the whole project that others may still need, so it is kept when one clip
+goes: a finished one stays downloadable as it was made (it still holds the deleted clip's boxes and
+pictures; delete it too if that matters), and a queued or running one is cancelled with a message
+naming the clip, since it could no longer be a consistent snapshot. Deleted rows take their folders
+with them, so no job points at a missing file, and a running export whose row is gone or cancelled
+stops at its next progress report.
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
+from django.utils import timezone
 
-from annotate.models import Box, ExportJob, Project, Track, Video
+from annotate.models import Box, ExportJob, JobStatus, Project, Track, Video
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +62,22 @@ def _delete_exports(exports: QuerySet[ExportJob]) -> None:
 
 @transaction.atomic
 def video_delete(*, video: Video) -> None:
-    """Delete a clip with its frames, boxes, tracks, generations, stored files and the exports that
-    hold its data (its own and the project-wide ones)."""
-    _delete_exports(
-        ExportJob.objects.filter(project_id=video.project_id).filter(Q(video=video) | Q(video__isnull=True))
+    """Delete a clip with its frames, boxes, tracks, generations, stored files and its own exports;
+    project-wide exports in progress are cancelled, finished ones kept."""
+    # Lock the row first: an ingest finishing at this moment commits its frames before the cascade
+    # collects them (or, locked out, finds the clip gone and removes what it wrote).
+    Video.objects.select_for_update().filter(pk=video.pk).first()
+    _delete_exports(ExportJob.objects.filter(project_id=video.project_id, video=video))
+    ExportJob.objects.filter(
+        project_id=video.project_id, video__isnull=True, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]
+    ).update(
+        status=JobStatus.CANCELLED,
+        error=(
+            f"Cancelled: the clip {video.name!r} was deleted while this export was being made; "
+            "start it again."
+        ),
+        finished_at=timezone.now(),
+        updated_at=timezone.now(),
     )
     _delete_rows([video])
     video.delete()
@@ -72,5 +87,5 @@ def video_delete(*, video: Video) -> None:
 def project_delete(*, project: Project) -> None:
     """Delete a project with everything in it, including the stored files of its clips and exports."""
     _delete_exports(ExportJob.objects.filter(project=project))
-    _delete_rows(list(Video.objects.filter(project=project).only("id", "source_file")))
+    _delete_rows(list(Video.objects.select_for_update().filter(project=project).only("id", "source_file")))
     project.delete()

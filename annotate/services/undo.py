@@ -84,8 +84,6 @@ def box_restore(
     A human box comes back if the caller drew it (their ``add`` event, which stays: the box exists
     again). The version is one past the snapshot's, so copies from before the deletion are stale.
     """
-    if Box.objects.filter(id=box_id).exists():
-        raise ConflictError(f"Box {box_id} exists: there is no deletion to undo.")
     frame = Frame.objects.select_for_update().filter(video=video, index=frame_index).first()
     if frame is None:
         raise ServiceError(f"Video {video.id} has no frame {frame_index}.", field="frame_index")
@@ -98,6 +96,9 @@ def box_restore(
     event = deleted or drawn
     if event is None or event.frame_index != frame_index:
         raise ConflictError("There is no deletion of yours to undo for this box.")
+    # Only now: asked first, "exists" would tell anyone whether a box id is in use in another project.
+    if Box.objects.filter(id=box_id).exists():
+        raise ConflictError(f"Box {box_id} exists: there is no deletion to undo.")
     _check_geometry(video, x=x, y=y, w=w, h=h)
     _check_class(video, label_class_id)
     if track_id is not None and not Track.objects.filter(id=track_id, video=video).exists():

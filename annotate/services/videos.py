@@ -27,6 +27,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
@@ -44,6 +45,7 @@ from annotate.ingest import (
     resize,
     sample,
 )
+from annotate.jobs import JobKind, job_heartbeat, job_kind_register
 from annotate.models import Frame, Project, Video, VideoStatus
 from annotate.services.queueing import enqueue_on_commit
 
@@ -119,6 +121,12 @@ def _fail_queued(video_id: int, message: str) -> None:
         _delete_stored_original(video.source_file)
 
 
+# Every upload is stored under this one suffix, whatever it was called: FFmpeg picks some demuxers by
+# the file's extension (an ``.m3u8`` playlist, an image pattern), and a stored upload must never be
+# opened as anything but the single file it is.
+STORED_UPLOAD_SUFFIX = ".upload"
+
+
 def _safe_upload_name(original: str) -> str:
     candidate = Path(original.replace("\\", "/")).name
     try:
@@ -126,7 +134,7 @@ def _safe_upload_name(original: str) -> str:
     except Exception:  # "" or "..": nothing usable is left of the name
         safe = "upload"
     stem, suffix = Path(safe).stem, Path(safe).suffix
-    return f"{stem[:150] or 'upload'}{suffix[:16]}"
+    return f"{stem[:150] or 'upload'}{suffix[:16]}{STORED_UPLOAD_SUFFIX}"
 
 
 def video_create_from_upload(
@@ -250,6 +258,8 @@ def video_ingest(*, video_id: int) -> None:
         frames_total=0,
         ingest_started_at=token,
         ingest_finished_at=None,
+        attempts=F("attempts") + 1,
+        heartbeat_at=token,
         updated_at=timezone.now(),
     )
     video = Video.objects.filter(pk=video_id).first() if started else None
@@ -264,7 +274,10 @@ def video_ingest(*, video_id: int) -> None:
     began = time.monotonic()
     concluded = False
     try:
-        frame_count = _decode_and_store(video, attempt)
+        with job_heartbeat(INGEST_JOB, video.id):
+            frame_count = _decode_and_store(video, attempt)
+    except _RowLost:
+        _abandon(attempt, video.source_file)
     except (IngestError, ServiceError) as exc:
         concluded = _fail(attempt, str(exc))
     except Exception as exc:
@@ -304,7 +317,9 @@ def _decode_and_store(video: Video, attempt: _Attempt) -> int:
     limits = _limits()
     sampling = Sampling(fps=video.sample_fps, max_width=video.max_width)
     with _local_source(video) as path:
-        clip = open_clip(path, limits=limits)
+        # Messages name the clip as its sender did; a folder's entries must stay inside the import roots.
+        display = Path(video.source.replace("\\", "/")).name or video.name
+        clip = open_clip(path, limits=limits, name=display, roots=settings.ANNOTATE_IMPORT_ROOTS)
         try:
             frames = _store_frames(video, clip, sampling, limits, attempt)
         finally:
@@ -326,7 +341,7 @@ def _decode_and_store(video: Video, attempt: _Attempt) -> int:
             updated_at=timezone.now(),
         )
         if not finished:
-            raise IngestError("The clip was changed or deleted while it was being ingested.")
+            raise _RowLost()
         Frame.objects.bulk_create(frames, batch_size=500)
     return len(frames)
 
@@ -366,8 +381,29 @@ def _store_frames(
     return frames
 
 
+class _RowLost(Exception):
+    """This attempt no longer holds its clip: deleted, or claimed by a newer attempt."""
+
+
 def _progress(attempt: _Attempt, done: int, total: int) -> None:
-    attempt.owned().update(frames_done=done, frames_total=total, updated_at=timezone.now())
+    # Every report doubles as the check that the clip is still ours: deleting it cancels the ingest.
+    if not attempt.owned().update(frames_done=done, frames_total=total, updated_at=timezone.now()):
+        raise _RowLost()
+
+
+def _abandon(attempt: _Attempt, source_file: str) -> None:
+    """Stop an attempt that lost its clip; if the clip was deleted, remove what the attempt wrote.
+
+    The deletion removes the frames folder when it commits, but this attempt may have stored more
+    images since: whichever of the two finishes last leaves nothing behind.
+    """
+    if Video.objects.filter(pk=attempt.video_id).exists():
+        log.warning("video %s: superseded ingest attempt stopped", attempt.video_id)
+        return
+    _delete_folder(f"frames/{attempt.video_id}")
+    if source_file:
+        _delete_stored_original(source_file)
+    log.info("video %s: deleted while ingesting; the ingest stopped and removed its files", attempt.video_id)
 
 
 def _fail(attempt: _Attempt, message: str) -> bool:
@@ -442,8 +478,55 @@ def video_ingest_retry(*, video: Video) -> Video:
         frames_total=0,
         ingest_started_at=None,
         ingest_finished_at=None,
+        heartbeat_at=None,
+        attempts=0,
         updated_at=timezone.now(),
     )
     _enqueue_ingest(locked.pk)
     locked.refresh_from_db()
     return locked
+
+
+# -- a dead worker's ingest (annotate.jobs) ----------------------------------------------------------
+
+
+def _requeue_lost(video: Video) -> None:
+    Video.objects.filter(pk=video.pk).update(
+        status=VideoStatus.QUEUED, heartbeat_at=None, frames_done=0, updated_at=timezone.now()
+    )
+
+
+def _give_up_lost(video: Video, message: str) -> None:
+    Frame.objects.filter(video_id=video.pk).delete()
+    Video.objects.filter(pk=video.pk).update(
+        status=VideoStatus.FAILED,
+        error=message,
+        frame_count=0,
+        frames_done=0,
+        source_file="",
+        heartbeat_at=None,
+        ingest_finished_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+    source_file = video.source_file
+
+    def remove() -> None:
+        _delete_folder(f"frames/{video.pk}")
+        if source_file:
+            _delete_stored_original(source_file)
+
+    transaction.on_commit(remove)
+
+
+INGEST_JOB = job_kind_register(
+    JobKind(
+        label="ingest",
+        model=Video,
+        running=VideoStatus.INGESTING,
+        task="annotate.video_ingest",
+        queue="cpu",
+        max_attempts=lambda: settings.ANNOTATE_JOB_MAX_ATTEMPTS,
+        requeue=_requeue_lost,
+        give_up=_give_up_lost,
+    )
+)

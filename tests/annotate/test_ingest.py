@@ -178,7 +178,7 @@ def test_an_upload_is_stored_queued_ingested_and_its_original_deleted(project, c
 
     assert video.status == VideoStatus.QUEUED
     assert (video.name, video.source, video.created_by) == ("my clip (1).mp4", "my clip (1).mp4", user)
-    assert video.source_file.startswith("uploads/") and video.source_file.endswith("/my_clip_1.mp4")
+    assert video.source_file.startswith("uploads/") and video.source_file.endswith("/my_clip_1.mp4.upload")
     original = Path(default_storage.path(video.source_file))
     assert original.stat().st_size == clip.video_path.stat().st_size
 

@@ -101,7 +101,8 @@ def test_progress_of_an_attempt_that_lost_the_clip_is_not_recorded(project, clip
     Video.objects.filter(pk=video.id).update(status=VideoStatus.INGESTING, ingest_started_at=timezone.now())
     stale = videos._Attempt(video_id=video.id, token=timezone.now() - timedelta(minutes=5))
 
-    videos._progress(stale, 10, 20)
+    with pytest.raises(videos._RowLost):  # and the attempt stops there
+        videos._progress(stale, 10, 20)
 
     video.refresh_from_db()
     assert (video.frames_done, video.frames_total) == (0, 0)

@@ -34,18 +34,26 @@ class BoxConflictSerializer(serializers.Serializer):
     current = BoxSerializer()
 
 
+# The most boxes one listing answers (a frame window of a busy clip stays well below it).
+BOX_PAGE_MAX = 5000
+
+
 class BoxRangeSerializer(serializers.Serializer):
     """Query of the box listing: ``frame`` alone, or an inclusive ``frame_start``..``frame_end``."""
 
-    frame = serializers.IntegerField(min_value=0, required=False)
-    frame_start = serializers.IntegerField(min_value=0, required=False)
-    frame_end = serializers.IntegerField(min_value=0, required=False)
+    frame = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False)
+    frame_start = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False)
+    frame_end = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False)
+    # Paging: at most ``limit`` boxes from ``offset``; a fuller page says where the next one starts.
+    limit = serializers.IntegerField(min_value=1, max_value=BOX_PAGE_MAX, default=BOX_PAGE_MAX)
+    offset = serializers.IntegerField(min_value=0, max_value=2**31 - 1, default=0)
 
     def validate(self, attrs: dict[str, int]) -> dict[str, int]:
         if "frame" in attrs:
             if "frame_start" in attrs or "frame_end" in attrs:
                 raise serializers.ValidationError("Give either frame or frame_start/frame_end.")
-            return {"frame_start": attrs["frame"], "frame_end": attrs["frame"]}
+            frame = attrs.pop("frame")
+            return {**attrs, "frame_start": frame, "frame_end": frame}
         if attrs.get("frame_end", 1 << 62) < attrs.get("frame_start", 0):
             raise serializers.ValidationError({"frame_end": "frame_end must not be before frame_start."})
         return attrs

@@ -74,7 +74,7 @@ class ProjectUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, trim_whitespace=False, required=False)
     base_weights = serializers.CharField(max_length=500, required=False, allow_blank=True)
     auto_train = serializers.BooleanField(required=False)
-    auto_train_after_frames = serializers.IntegerField(min_value=1, required=False)
+    auto_train_after_frames = serializers.IntegerField(min_value=1, max_value=1_000_000, required=False)
     train_from_scratch = serializers.BooleanField(required=False)
     train_time_budget = serializers.IntegerField(
         min_value=5, max_value=86_400, required=False, allow_null=True
@@ -95,13 +95,17 @@ class MembershipSerializer(serializers.Serializer):
 
 
 class MembershipCreateSerializer(serializers.Serializer):
+    # One message for an unknown, an inactive or a malformed name; adding members is throttled per
+    # manager (annotate.apis.members), so a manager cannot sweep the user list (docs/deployment.md).
     username = serializers.SlugRelatedField(
         slug_field="username",
         queryset=get_user_model().objects.filter(is_active=True),
         source="user",
         error_messages={
-            "does_not_exist": "Nobody is signed up as “{value}”: check the spelling, or ask an administrator "
-            "to create the account first."
+            "does_not_exist": "No account can be added under that username: check the spelling, or ask an "
+            "administrator to create the account.",
+            "invalid": "No account can be added under that username: check the spelling, or ask an "
+            "administrator to create the account.",
         },
     )
     role = serializers.ChoiceField(choices=Role.choices, default=Role.ANNOTATOR)

@@ -9,7 +9,8 @@ from rest_framework import serializers
 from annotate.apis.serializers.boxes import BoxUpdateSerializer
 from annotate.models import ReviewState
 
-PREDICTION_STATES = [ReviewState.PENDING, ReviewState.ACCEPTED, ReviewState.EDITED]
+# The same choices as the box serializer, so the schema names one ReviewStateEnum.
+PREDICTION_STATES = ReviewState.choices
 
 
 class BoxRestoreSerializer(serializers.Serializer):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import Any
 
 from django.utils import timezone
@@ -27,7 +28,9 @@ class VideoSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     project = serializers.IntegerField(source="project_id")
     name = serializers.CharField()
-    source = serializers.CharField()  # type: ignore[assignment]
+    source = serializers.SerializerMethodField(  # type: ignore[assignment]
+        help_text="The file or folder name the clip came from (never a server path)."
+    )
     status = serializers.ChoiceField(choices=VideoStatus.choices)
     error = serializers.CharField()
     fps = serializers.FloatField(allow_null=True)
@@ -43,6 +46,10 @@ class VideoSerializer(serializers.Serializer):
     active_generation = serializers.IntegerField(source="active_generation_id", allow_null=True)
     counts = VideoCountsSerializer(source="*")
     created_at = serializers.DateTimeField()
+
+    def get_source(self, video: Video) -> str:
+        # A server import stores its absolute path; the API shows only the last part of it.
+        return PurePath(video.source.replace("\\", "/")).name
 
     def get_progress(self, video: Video) -> float:
         if video.status == VideoStatus.READY:

@@ -119,25 +119,31 @@ def _finished_export(project, **options: Any) -> Path:
     return path
 
 
-def test_deleting_a_clip_removes_its_exports_and_the_project_wide_ones(
+def test_deleting_a_clip_removes_its_exports_keeps_finished_project_wide_ones_and_cancels_running_ones(
     project, make_video, django_capture_on_commit_callbacks
 ):
-    """A project-wide export holds the deleted clip's boxes and pictures, so it goes with the clip;
-    an export of another clip alone stays."""
+    """A project-wide export is a snapshot others may still need: a finished one stays as it was made;
+    one in progress cannot be consistent any more and is cancelled with a message. An export of
+    another clip alone stays; the deleted clip's own exports go."""
     deleted, _ = make_video(project, frames=3)
     kept, _ = make_video(project, frames=3)
     with django_capture_on_commit_callbacks(execute=False):
         of_deleted = _finished_export(project, video=deleted.id)
         project_wide = _finished_export(project)
         of_kept = _finished_export(project, video=kept.id)
+        in_progress = _queued(project, "coco", with_images=True)
 
     with django_capture_on_commit_callbacks(execute=True):
         video_delete(video=deleted)
 
     assert not of_deleted.exists() and not of_deleted.parent.exists()
-    assert not project_wide.exists() and not project_wide.parent.exists()
-    assert of_kept.is_file()
-    assert list(ExportJob.objects.values_list("video_id", flat=True)) == [kept.id]
+    assert project_wide.is_file() and of_kept.is_file()
+    assert sorted(ExportJob.objects.values_list("video_id", flat=True), key=str) == sorted(
+        [kept.id, None, None], key=str
+    )
+    in_progress.refresh_from_db()
+    assert in_progress.status == JobStatus.CANCELLED
+    assert f"the clip {deleted.name!r} was deleted while this export was being made" in in_progress.error
 
 
 def test_deleting_a_project_removes_every_export_file(

@@ -31,6 +31,7 @@ ALLOWED = {
     ("running", "succeeded"),
     ("running", "failed"),
     ("running", "cancelled"),
+    ("running", "queued"),  # the sweep re-queues a run whose worker died (annotate.jobs)
 }
 STATUSES = [s.value for s in JobStatus]
 

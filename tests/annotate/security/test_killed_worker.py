@@ -1,0 +1,146 @@
+"""SIGKILL the whole worker (main process and pool) mid-ingest and mid-training, on Redis and on the
+file-system broker; a restarted worker's sweep takes the job up again and it finishes within two
+minutes, with nothing of the killed attempt left behind."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from annotate.models import BoxSource, Frame, Generation, JobStatus, Video, VideoStatus
+from config.celery import app
+from fixtures.make_clips import make_clip
+from tests.annotate.loop.conftest import TINY_TRAINING, label_from_truth
+from tests.annotate.worker import last_json, manage, running_worker, start_worker, worker_env
+from tests.factories import ProjectFactory
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+# A dead job is noticed within STALE + SWEEP seconds; short here so the test does not wait 45 s.
+FAST_SWEEP = {
+    "ANNOTATE_JOB_HEARTBEAT_SECONDS": "1",
+    "ANNOTATE_JOB_STALE_SECONDS": "4",
+    "ANNOTATE_JOB_SWEEP_SECONDS": "1",
+}
+RECOVERY_SECONDS = 120
+
+
+def _env(tmp_path: Path, broker: str) -> dict[str, str]:
+    env = {**worker_env(tmp_path), **FAST_SWEEP, **TINY_TRAINING}
+    if broker == "filesystem":
+        env["CELERY_BROKER_URL"] = "filesystem://"  # its folders under the child's data dir
+    elif not str(settings.CELERY_BROKER_URL).startswith("redis://"):
+        pytest.skip("needs CELERY_BROKER_URL=redis://...")
+    else:
+        with app.connection_for_write() as connection:  # no message of an earlier run may claim our ids
+            for queue in ("cpu", "gpu"):
+                connection.default_channel.queue_purge(queue)
+    return env
+
+
+def _wait_for(condition, timeout: float, what: str, log) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} after {timeout} s\n--- worker log ---\n{log()[-8000:]}")
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize("broker", ["redis", "filesystem"])
+def test_an_ingest_whose_worker_was_killed_is_taken_up_again_and_finishes(tmp_path, import_root, broker):
+    env = _env(tmp_path, broker)
+    project = ProjectFactory()
+    clip = make_clip(
+        import_root / "long", frames=300, width=1280, height=720, objects=1, seed=5, images=False
+    )
+
+    worker = start_worker(env, tmp_path / "worker-1.log")
+    try:
+        worker.wait_ready()
+        queued = manage(env, "import_video", str(project.id), str(clip.video_path))
+        assert queued.returncode == 0, queued.stderr
+        video_id = last_json(queued)["id"]
+
+        def mid_ingest() -> bool:
+            row = Video.objects.get(pk=video_id)
+            return row.status == VideoStatus.INGESTING and row.frames_done > 0
+
+        _wait_for(mid_ingest, 90, "the ingest did not start", worker.log)
+    finally:
+        worker.kill()
+    assert Video.objects.get(pk=video_id).status == VideoStatus.INGESTING  # stuck, as a dead worker leaves it
+
+    with running_worker(env, tmp_path / "worker-2.log") as restarted:
+        started = time.monotonic()
+        _wait_for(
+            lambda: Video.objects.get(pk=video_id).status in (VideoStatus.READY, VideoStatus.FAILED),
+            RECOVERY_SECONDS,
+            "the ingest is still stuck",
+            restarted.log,
+        )
+        recovered_in = time.monotonic() - started
+
+    video = Video.objects.get(pk=video_id)
+    assert video.status == VideoStatus.READY, video.error
+    assert (video.attempts, video.frame_count, video.error) == (2, 300, "")
+    stored = sorted((Path(settings.MEDIA_ROOT) / "frames" / str(video_id)).iterdir())
+    assert len(stored) == Frame.objects.filter(video=video).count() == 300  # no stray image of attempt 1
+    assert recovered_in < RECOVERY_SECONDS
+
+
+@pytest.mark.parametrize("broker", ["redis", "filesystem"])
+def test_a_training_run_whose_worker_was_killed_is_taken_up_again_and_finishes(tmp_path, import_root, broker):
+    env = _env(tmp_path, broker)
+    project = ProjectFactory(auto_train=False)
+    truth = make_clip(import_root / "clip", frames=30, width=160, height=120, objects=2, seed=7, video=False)
+
+    worker = start_worker(env, tmp_path / "worker-1.log")
+    try:
+        worker.wait_ready()
+        imported = manage(
+            env, "import_video", str(project.id), str(truth.frames_dir), "--wait", "--timeout", "60"
+        )
+        assert imported.returncode == 0, imported.stderr
+        video = Video.objects.get(id=last_json(imported)["id"])
+        label_from_truth(video, truth, [0, 7, 14, 21, 28])
+        queued = manage(env, "train", str(video.id))
+        assert queued.returncode == 0, queued.stderr
+        generation_id = last_json(queued)["id"]
+
+        def training() -> bool:
+            row = Generation.objects.get(pk=generation_id)
+            return row.status == JobStatus.RUNNING and row.attempts == 1 and row.phase == "training"
+
+        _wait_for(training, 90, "training did not start", worker.log)
+        time.sleep(1.0)  # into the training loop, with its data set written
+    finally:
+        worker.kill()
+    first_attempt = Path(settings.ANNOTATE_WORK_DIR) / f"video-{video.id}" / "generation-1" / "attempt-1"
+    assert Generation.objects.get(pk=generation_id).status == JobStatus.RUNNING
+
+    with running_worker(env, tmp_path / "worker-2.log") as restarted:
+        started = time.monotonic()
+        _wait_for(
+            lambda: (
+                Generation.objects.get(pk=generation_id).status
+                in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
+            ),
+            RECOVERY_SECONDS,
+            "the training run is still stuck",
+            restarted.log,
+        )
+        recovered_in = time.monotonic() - started
+
+    generation = Generation.objects.get(pk=generation_id)
+    assert generation.status == JobStatus.SUCCEEDED, generation.error
+    assert generation.attempts == 2
+    video.refresh_from_db()
+    assert video.active_generation_id == generation.id
+    assert video.frames.filter(boxes__source=BoxSource.MODEL).exists()
+    assert not first_attempt.exists()  # the killed attempt's scratch went with it
+    second = first_attempt.parent / "attempt-2"
+    assert sorted(p.name for p in second.iterdir()) == [Path(generation.checkpoint_path).name]
+    assert recovered_in < RECOVERY_SECONDS
