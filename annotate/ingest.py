@@ -235,7 +235,7 @@ class ImageFolderClip(ImageSequenceClip):
         self._folder = folder
         self.skipped = 0
         entries = [p for p in folder.iterdir() if not p.name.startswith(".")]
-        images = [p for p in entries if _is_image(p.name) and not p.is_symlink() and p.is_file()]
+        images = [p for p in entries if _is_image(p.name) and p.is_file()]
         if not images:
             sub = [
                 p
@@ -245,6 +245,7 @@ class ImageFolderClip(ImageSequenceClip):
             if len(sub) == 1:
                 self._folder = sub[0]
                 entries = [p for p in sub[0].iterdir() if not p.name.startswith(".")]
+                # Links are followed only at the top, where open_clip confines them to the roots.
                 images = [p for p in entries if _is_image(p.name) and not p.is_symlink() and p.is_file()]
         self.skipped = len(entries) - len(images)
         super().__init__([p.name for p in images], f"The folder {folder.name}/", limits)

@@ -325,6 +325,8 @@ SPECTACULAR_SETTINGS = {
         "JobStatusEnum": "annotate.models.JobStatus",
         "VideoStatusEnum": "annotate.models.VideoStatus",
         "ReviewStateEnum": "annotate.models.ReviewState",
+        "ExportFormatEnum": "annotate.models.ExportFormat",
+        "ImportFormatEnum": "annotate.models.ImportFormat",
     },
 }
 

@@ -225,6 +225,16 @@ def train_clipnet(
         raise Cancelled("training cancelled")
     if step == 0:
         raise EngineError("the time budget ended before the first training step")
+    tail = step % steps_per_epoch
+    if tail:  # the budget ended mid-epoch: its steps still belong in the history (short runs have no other)
+        history.append(
+            {
+                "epoch": round(step / steps_per_epoch, 3),
+                "train/heatmap_loss": round(sums[0] / tail, 5),
+                "train/size_loss": round(sums[1] / tail, 5),
+                "train/offset_loss": round(sums[2] / tail, 5),
+            }
+        )
     model.eval()
     work_dir.mkdir(parents=True, exist_ok=True)
     target = work_dir / "checkpoint.pt"

@@ -10,7 +10,12 @@ from fixtures.make_clips import make_clip
 from tests.browser.helpers import wait_frame
 from tests.factories import MembershipFactory, ProjectFactory, UserFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.integration,
+    pytest.mark.csp,
+    pytest.mark.django_db(transaction=True),
+]
 
 
 def test_every_page_loads_under_the_content_security_policy(browser, import_root, settings):

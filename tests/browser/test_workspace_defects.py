@@ -231,5 +231,8 @@ def test_messages_read_as_sentences_the_api_docs_are_linked_and_the_site_has_an_
         headers={"X-CSRFToken": next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")},
     )
     assert members.status == 400
-    assert "Object with" not in members.text() and "Nobody is signed up as “nobody-here”" in members.text()
+    assert (
+        "Object with" not in members.text()
+        and "No account can be added under that username" in members.text()
+    )
     assert browser.console_errors == []

@@ -54,7 +54,7 @@ def test_an_ingest_whose_worker_was_killed_is_taken_up_again_and_finishes(tmp_pa
     env = _env(tmp_path, broker)
     project = ProjectFactory()
     clip = make_clip(
-        import_root / "long", frames=300, width=1280, height=720, objects=1, seed=5, images=False
+        import_root / "long", frames=900, width=1280, height=720, objects=1, seed=5, images=False
     )
 
     worker = start_worker(env, tmp_path / "worker-1.log")
