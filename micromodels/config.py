@@ -86,6 +86,9 @@ class TrackerConfig:
     link_iou: float = 0.3  # a pass's end box must overlap the labeled box this much to carry its id
     meet_iou: float = 0.5  # ...or the forward and backward passes must overlap this much on a frame
     link_distance: float = 1.0  # ...or end this close (centre distance in box sizes)
+    # Weight of two labeled boxes' colour likeness (0..1) beside the passes' overlap when linking them
+    # (higher: ids follow looks, robust to crossings; lower: follow the tracker, robust to look-alikes).
+    link_appearance_weight: float = 1.0
     duplicate_iou: float = 0.5  # a one-sided candidate overlapping a kept one this much is the same object
     mix_iou: float = 0.3  # forward and backward boxes overlapping this much are averaged, else compared
     reliable_end_iou: float = 0.7  # a pass reproducing the far labeled box this well is fully trusted

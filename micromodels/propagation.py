@@ -9,7 +9,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from itertools import pairwise
 
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
 from micromodels.config import TrackerConfig
+from micromodels.frames import read_frame
 from micromodels.metrics import iou
 from micromodels.tracking import AppearanceCheck, TrackedBox, propagate
 from micromodels.types import Box, Clip, LabeledFrame, StopCheck
@@ -76,12 +81,14 @@ def link_tracks(
 ) -> LinkedTracks:
     """Give every human box a track id by tracking, as the labeling UI sends boxes without one.
 
-    Given ids are kept. A box without an id on labeled frame b takes the id of the box on the
-    previous labeled frame a whose forward pass ends on it, or whose box b's backward pass ends on
-    (same label, IoU >= cfg.link_iou, best pair first), else, failing any overlap, ends within
-    cfg.link_distance box sizes of it; else, when it is the only box of its label left on both frames
-    and neither pass left the image, the two are one object both passes lost. Boxes left unmatched
-    start a new track (an object that ends or appears in the gap)."""
+    Given ids are kept. A box without an id on labeled frame b takes the id of a box on the
+    previous labeled frame a (same label) the passes tie it to: a forward pass ends on it or its
+    backward pass ends on a's box (IoU >= cfg.link_iou), the two passes meet in the gap (IoU >=
+    cfg.meet_iou), or a pass ends within cfg.link_distance box sizes of it. Pairs go best first by
+    that evidence plus cfg.link_appearance_weight times how alike the two boxes' colours are; else,
+    when it is the only box of its label left on both frames and neither pass left the image, the
+    two are one object both passes lost. Boxes left unmatched start a new track (an
+    object that ends or appears in the gap)."""
     frames = sorted(labeled, key=lambda f: f.index)
     used = [b.track_id for f in frames for b in f.boxes if b.track_id is not None]
     next_id = max(used, default=0) + 1
@@ -96,9 +103,9 @@ def link_tracks(
             bwd = propagate(clip, frame.boxes, range(frame.index, a.index - 1, -1), cfg, should_stop)
             passes[(a.index, frame.index)] = (fwd, bwd)
             taken = {b.track_id for b in boxes if b.track_id is not None}
-            overlaps: list[tuple[float, int, int]] = []
-            meets: list[tuple[float, int, int]] = []
-            near: list[tuple[float, int, int]] = []
+            look_a = appearances(read_frame(clip.frames[a.index]), a.boxes)
+            look_b = appearances(read_frame(clip.frames[frame.index]), boxes)
+            pairs: list[tuple[float, int, int]] = []
             for ka, box_a in enumerate(a.boxes):
                 for kb, box_b in enumerate(boxes):
                     if box_b.track_id is not None or box_a.label != box_b.label or box_a.track_id in taken:
@@ -107,20 +114,24 @@ def link_tracks(
                     end_b = bwd[-1].get(kb) if bwd else None
                     ends = [(end_f.box, box_b)] if end_f is not None and not end_f.lost else []
                     ends += [(end_b.box, box_a)] if end_b is not None and not end_b.lost else []
-                    overlap = sum(iou(e, box) for e, box in ends)
-                    if any(iou(e, box) >= cfg.link_iou for e, box in ends):
-                        overlaps.append((-overlap, ka, kb))
+                    # Crossing people swap the tracker's boxes: how alike the two labeled boxes look
+                    # weighs in, so a pass that jumped to a neighbour does not carry the id over.
+                    look = cfg.link_appearance_weight * similarity(look_a[ka], look_b[kb])
+                    overlap = max((iou(e, box) for e, box in ends), default=0.0)
                     meeting = _meeting(fwd, bwd, ka, kb)
-                    if meeting >= cfg.meet_iou:
-                        meets.append((-meeting, ka, kb))
                     distance = min((_centre_distance(e, box) for e, box in ends), default=math.inf)
-                    if distance < cfg.link_distance:
-                        near.append((distance, ka, kb))
-            # Best overlap first; then, for what is left, passes that meet inside the gap (each lost
-            # the object in a different half); then a pass that ended close by (an object partly
-            # hidden on a labeled frame, where the tracker's box is offset).
+                    evidence = max(
+                        overlap if overlap >= cfg.link_iou else 0.0,
+                        meeting if meeting >= cfg.meet_iou else 0.0,
+                        0.5 * (1.0 - distance / cfg.link_distance) if distance < cfg.link_distance else 0.0,
+                    )
+                    if evidence > 0:
+                        pairs.append((-evidence - look, ka, kb))
+            # Best pair first, by the passes' evidence (a pass ending on the box, passes meeting inside
+            # the gap as each lost the object in a different half, or a pass ending close by, for an
+            # object partly hidden on a labeled frame) plus how alike the two boxes look.
             linked_a: set[int] = set()
-            for _, ka, kb in [*sorted(overlaps), *sorted(meets), *sorted(near)]:
+            for _, ka, kb in sorted(pairs):
                 tid = a.boxes[ka].track_id
                 if tid is None or ka in linked_a or boxes[kb].track_id is not None or tid in taken:
                     continue
@@ -149,6 +160,28 @@ def link_tracks(
         previous = LabeledFrame(frame.index, tuple(boxes))
         out.append(previous)
     return LinkedTracks(out, passes)
+
+
+def appearances(image: NDArray[np.uint8], boxes: Sequence[Box]) -> list[NDArray[np.float32]]:
+    """A colour histogram (HSV 8x4x4) of each box's inner part (edges hold background)."""
+    out: list[NDArray[np.float32]] = []
+    h_img, w_img = image.shape[:2]
+    for b in boxes:
+        x0, x1 = int(max(0, b.x + 0.15 * b.w)), int(min(w_img, b.x + 0.85 * b.w))
+        y0, y1 = int(max(0, b.y + 0.1 * b.h)), int(min(h_img, b.y + 0.9 * b.h))
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            out.append(np.zeros(128, np.float32))
+            continue
+        hsv = cv2.cvtColor(image[y0:y1, x0:x1], cv2.COLOR_BGR2HSV)
+        hist = cv2.calcHist([hsv], [0, 1, 2], None, [8, 4, 4], [0, 180, 0, 256, 0, 256]).flatten()
+        out.append((hist / max(1e-6, float(hist.sum()))).astype(np.float32))
+    return out
+
+
+def similarity(a: NDArray[np.float32], b: NDArray[np.float32]) -> float:
+    """1 - the Bhattacharyya distance of two normalised histograms: 1 alike, 0 nothing in common
+    (the distance, not the coefficient, which crowds every pair of people near 1)."""
+    return 1.0 - math.sqrt(max(0.0, 1.0 - float(np.sqrt(a * b).sum())))
 
 
 def _meeting(fwd: Passes, bwd: Passes, ka: int, kb: int) -> float:
