@@ -373,6 +373,19 @@ def label_round(
 # -- the loop -----------------------------------------------------------------------------------------
 
 
+def _cancel_open_generations(client: Client, video_id: int) -> None:
+    for gen in client.list(f"/api/videos/{video_id}/generations/"):
+        if gen["status"] in DONE:
+            continue
+        try:
+            client.post(f"/api/generations/{gen['id']}/cancel/")
+        except ApiError:
+            client.errors.pop()  # 409: it ended meanwhile, which is what we wanted
+        while gen["status"] not in DONE:
+            time.sleep(0.25)
+            gen = client.get(f"/api/generations/{gen['id']}/")
+
+
 def _frames_of(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
 
@@ -415,7 +428,11 @@ def run_clip(
                 "added": done.added,
             }
         if generation > args.generations:
-            break  # the last round only gives the last generation its live figure
+            # The last round only gives the last generation its live figure. Finishing its frames
+            # made auto-train queue one more generation: cancel it (the dashboard's Cancel), so it
+            # does not hold the worker while the next clip waits.
+            _cancel_open_generations(client, vid)
+            break
         started = client.request("POST", f"/api/videos/{vid}/generations/", {})
         gen = started
         while gen["status"] not in DONE:
@@ -503,7 +520,7 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     which = parser.add_mutually_exclusive_group(required=True)
-    which.add_argument("--clip", choices=sorted(CLIPS), help=f"a clip of {EVAL}")
+    which.add_argument("--clip", choices=sorted(CLIPS), nargs="+", help=f"clips of {EVAL}")
     which.add_argument("--all", action="store_true", help="the four clips, one after another")
     which.add_argument("--frames", type=Path, help="a folder of frame images (with --truth and --format)")
     parser.add_argument("--truth", type=Path)
@@ -526,10 +543,12 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("--frames needs --truth and --format")
         clips = [(args.name or args.frames.parent.name, args.frames, args.truth, args.format)]
     else:
-        names = sorted(CLIPS, key=list(CLIPS).index) if args.all else [args.clip]
+        names = list(CLIPS) if args.all else args.clip
         if not args.eval.is_dir():
             parser.error(f"{args.eval} is missing (the real clips live outside the repository)")
         clips = [(n, args.eval / n / CLIPS[n][0], args.eval / n / CLIPS[n][1], CLIPS[n][2]) for n in names]
+    # A SIGTERM still stops the worker and the web server (the instance's finally).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="platform_loop_"))
     load = os.getloadavg()
     print(f"instance in {data_dir}; load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}", flush=True)
