@@ -85,9 +85,9 @@ def test_an_ingest_whose_worker_was_killed_is_taken_up_again_and_finishes(tmp_pa
 
     video = Video.objects.get(pk=video_id)
     assert video.status == VideoStatus.READY, video.error
-    assert (video.attempts, video.frame_count, video.error) == (2, 300, "")
+    assert (video.attempts, video.frame_count, video.error) == (2, 900, "")
     stored = sorted((Path(settings.MEDIA_ROOT) / "frames" / str(video_id)).iterdir())
-    assert len(stored) == Frame.objects.filter(video=video).count() == 300  # no stray image of attempt 1
+    assert len(stored) == Frame.objects.filter(video=video).count() == 900  # no stray image of attempt 1
     assert recovered_in < RECOVERY_SECONDS
 
 
