@@ -22,6 +22,7 @@ From the ``CorrectionEvent`` log, per clip or project, per generation and per an
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -137,9 +138,22 @@ def _event_seconds(events: list[_Event]) -> dict[int, float]:
     return seconds
 
 
-def _tally(events: list[_Event], group_of: Any) -> dict[Any, _Tally]:
+Grouping = Callable[[_Event], Any]
+
+
+def _tally(events: list[_Event], group_of: Grouping) -> dict[Any, _Tally]:
     """Tallies keyed by ``group_of(event)``; each box's fate goes to the event that decided it."""
-    tallies: dict[Any, _Tally] = defaultdict(_Tally)
+    return _tallies(events, {"only": group_of})["only"]
+
+
+def _tallies(events: list[_Event], groupings: dict[str, Grouping]) -> dict[str, dict[Any, _Tally]]:
+    """For each named grouping, tallies keyed by ``grouping(event)``, in one pass over the events.
+
+    Each box's fate goes to the event that decided it. The event seconds, the fates and which drawn
+    boxes still exist are worked out once for all groupings (a project's dashboard asks for five).
+    """
+    by_name: dict[str, dict[Any, _Tally]] = {name: defaultdict(_Tally) for name in groupings}
+    pairs = [(by_name[name], group_of) for name, group_of in groupings.items()]
     seconds = _event_seconds(events)
     fates: dict[int, _Event] = {}
     # "Accept all" events per (video, frame) with how many of their boxes are still only accepted.
@@ -147,21 +161,26 @@ def _tally(events: list[_Event], group_of: Any) -> dict[Any, _Tally]:
     drawn = [e.box_id for e in events if e.action == CorrectionAction.ADD and e.box_id is not None]
     kept = set(Box.objects.filter(id__in=drawn).values_list("id", flat=True))
     for event in events:
-        tally = tallies[group_of(event)]
-        tally.actions += 1
-        tally.human_seconds += seconds[event.id]
+        spent = seconds[event.id]
+        targets = [tallies[group_of(event)] for tallies, group_of in pairs]
+        for tally in targets:
+            tally.actions += 1
+            tally.human_seconds += spent
         if event.action == CorrectionAction.EDIT and event.iou is not None:
-            tally.ious.append(event.iou)
+            for tally in targets:
+                tally.ious.append(event.iou)
         if event.action == CorrectionAction.ADD:
             if event.box_id is None or event.box_id in kept:
-                tally.added += event.box_count
-                tally.drawn_seconds += seconds[event.id]
-                tally.drawn_timed += event.box_count
+                for tally in targets:
+                    tally.added += event.box_count
+                    tally.drawn_seconds += spent
+                    tally.drawn_timed += event.box_count
         elif event.box_id is None and event.action == CorrectionAction.ACCEPT:
             # "Accept all on a frame": one action over box_count boxes, counted at the end.
             accept_alls[(event.video_id, event.frame_index)].append([event, event.box_count])
         elif event.box_id is None:
-            _count_fate(tally, event.action, event.box_count)
+            for tally in targets:
+                _count_fate(tally, event.action, event.box_count)
         else:
             known = fates.get(event.box_id)
             covering = accept_alls.get((event.video_id, event.frame_index))
@@ -174,12 +193,12 @@ def _tally(events: list[_Event], group_of: Any) -> dict[Any, _Tally]:
                         break
             if known is None or _FATE_RANK[event.action] >= _FATE_RANK[known.action]:
                 fates[event.box_id] = event
-    for event in fates.values():
-        _count_fate(tallies[group_of(event)], event.action, event.box_count)
-    for entries in accept_alls.values():
-        for event, still_accepted in entries:
-            _count_fate(tallies[group_of(event)], event.action, still_accepted)
-    return tallies
+    decided = [(event, event.box_count) for event in fates.values()]
+    decided += [(event, still) for entries in accept_alls.values() for event, still in entries]
+    for event, count in decided:
+        for tallies, group_of in pairs:
+            _count_fate(tallies[group_of(event)], event.action, count)
+    return by_name
 
 
 def _count_fate(tally: _Tally, action: str, box_count: int) -> None:
@@ -192,11 +211,13 @@ def _count_fate(tally: _Tally, action: str, box_count: int) -> None:
 
 
 def _box_counts(boxes: QuerySet[Box]) -> dict[str, Any]:
+    """The boxes as they are now, in one scan (``not_pending`` feeds ``_progress``)."""
     counts = boxes.aggregate(
         human=Count("id", filter=Q(source=BoxSource.HUMAN)),
         model_unchanged=Count("id", filter=Q(source=BoxSource.MODEL, review_state=ReviewState.ACCEPTED)),
         model_edited=Count("id", filter=Q(source=BoxSource.MODEL, review_state=ReviewState.EDITED)),
         pending=Count("id", filter=Q(review_state=ReviewState.PENDING)),
+        not_pending=Count("id", filter=~Q(review_state=ReviewState.PENDING)),
     )
     final = counts["human"] + counts["model_unchanged"] + counts["model_edited"]
     counts["final"] = final
@@ -216,30 +237,31 @@ def _annotators(tallies: dict[Any, _Tally]) -> list[dict[str, Any]]:
     ]
 
 
-def _progress(frames: QuerySet[Frame], boxes: QuerySet[Box]) -> dict[str, Any]:
-    """Frames people finished (``Frame.reviewed_at``) and what is left; boxes final and pending."""
+def _progress(frames: QuerySet[Frame], box_counts: dict[str, Any]) -> dict[str, Any]:
+    """Frames people finished (``Frame.reviewed_at``) and what is left; boxes final and pending
+    (takes ``not_pending`` out of ``box_counts``, which ``_box_counts`` counted for it)."""
     counts = frames.aggregate(total=Count("id"), finished=Count("id", filter=Q(reviewed_at__isnull=False)))
-    box_counts = boxes.aggregate(
-        final=Count("id", filter=~Q(review_state=ReviewState.PENDING)),
-        pending=Count("id", filter=Q(review_state=ReviewState.PENDING)),
-    )
     return {
         "frames_total": counts["total"],
         "frames_finished": counts["finished"],
         "frames_remaining": counts["total"] - counts["finished"],
-        "boxes_final": box_counts["final"],
+        "boxes_final": box_counts.pop("not_pending"),
         "boxes_pending": box_counts["pending"],
     }
 
 
-def _throughput(events: list[_Event]) -> list[dict[str, Any]]:
-    """Per annotator and hour: actions and boxes made final (by the action that decided each)."""
+def _user_hour(event: _Event) -> tuple[int | None, datetime]:
+    return event.user_id, event.created_at.replace(minute=0, second=0, microsecond=0)
+
+
+def _throughput(tallies: dict[Any, _Tally]) -> list[dict[str, Any]]:
+    """Per annotator and hour (tallies keyed by ``_user_hour``): actions and boxes made final (by the
+    action that decided each)."""
     names = dict(
         get_user_model()
-        .objects.filter(pk__in={e.user_id for e in events if e.user_id is not None})
+        .objects.filter(pk__in={user_id for user_id, _ in tallies if user_id is not None})
         .values_list("pk", "username")
     )
-    tallies = _tally(events, lambda e: (e.user_id, e.created_at.replace(minute=0, second=0, microsecond=0)))
     rows = [
         {
             "user": user_id,
@@ -277,8 +299,19 @@ def efficiency_for_video(*, video: Video) -> dict[str, Any]:
         g.id: g
         for g in Generation.objects.filter(video=video).only("id", "number", "status", "trained_frames")
     }
-    by_generation = _tally(events, lambda e: e.generation_id)
-    total = _tally(events, lambda e: None).get(None, _Tally())
+    tallies = _tallies(
+        events,
+        {
+            "generation": lambda e: e.generation_id,
+            "total": lambda e: None,
+            "user": lambda e: e.user_id,
+            "user_hour": _user_hour,
+        },
+    )
+    by_generation = tallies["generation"]
+    boxes = _box_counts(Box.objects.filter(frame__video=video))
+    progress = _progress(Frame.objects.filter(video=video), boxes)
+    total = tallies["total"].get(None, _Tally())
     rows = []
     for generation_id, tally in sorted(
         by_generation.items(), key=lambda item: generations[item[0]].number if item[0] in generations else 0
@@ -297,12 +330,12 @@ def efficiency_for_video(*, video: Video) -> dict[str, Any]:
         "video": video.id,
         "active_generation": _active_number(video),
         "totals": total.as_dict(),
-        "boxes": _box_counts(Box.objects.filter(frame__video=video)),
+        "boxes": boxes,
         "by_generation": rows,
-        "by_annotator": _annotators(_tally(events, lambda e: e.user_id)),
-        "progress": _progress(Frame.objects.filter(video=video), Box.objects.filter(frame__video=video)),
+        "by_annotator": _annotators(tallies["user"]),
+        "progress": progress,
         "live_figures": _live_rows(Generation.objects.filter(video=video)),
-        "throughput": _throughput(events),
+        "throughput": _throughput(tallies["user_hour"]),
     }
 
 
@@ -317,13 +350,24 @@ def efficiency_for_project(*, project: Project) -> dict[str, Any]:
     events = _events(video__project=project)
     numbers = dict(Generation.objects.filter(video__project=project).values_list("id", "number"))
     videos = list(Video.objects.filter(project=project).order_by("id").values_list("id", "name"))
-    per_video = _tally(events, lambda e: e.video_id)
-    by_number = _tally(events, lambda e: numbers.get(e.generation_id) if e.generation_id else None)
+    tallies = _tallies(
+        events,
+        {
+            "video": lambda e: e.video_id,
+            "number": lambda e: numbers.get(e.generation_id) if e.generation_id else None,
+            "total": lambda e: None,
+            "user": lambda e: e.user_id,
+            "user_hour": _user_hour,
+        },
+    )
+    per_video, by_number = tallies["video"], tallies["number"]
+    boxes = _box_counts(Box.objects.filter(frame__video__project=project))
+    progress = _progress(Frame.objects.filter(video__project=project), boxes)
     by_video = [
         {"video": video_id, "name": name, **per_video.get(video_id, _Tally()).as_dict()}
         for video_id, name in videos
     ]
-    totals = _tally(events, lambda e: None).get(None, _Tally()).as_dict()
+    totals = tallies["total"].get(None, _Tally()).as_dict()
     # Each clip's own seconds per drawn box prices its boxes (scenes differ); the project sums them.
     priced = [row for row in by_video if row["saved_seconds"] is not None]
     totals["hand_seconds"] = round(sum(r["hand_seconds"] for r in priced), 3) if priced else None
@@ -331,16 +375,14 @@ def efficiency_for_project(*, project: Project) -> dict[str, Any]:
     return {
         "project": project.id,
         "totals": totals,
-        "boxes": _box_counts(Box.objects.filter(frame__video__project=project)),
+        "boxes": boxes,
         "by_video": by_video,
         "by_generation": [
             {"generation": number, **tally.as_dict()}
             for number, tally in sorted(by_number.items(), key=lambda item: (item[0] is None, item[0] or 0))
         ],
-        "by_annotator": _annotators(_tally(events, lambda e: e.user_id)),
-        "progress": _progress(
-            Frame.objects.filter(video__project=project), Box.objects.filter(frame__video__project=project)
-        ),
+        "by_annotator": _annotators(tallies["user"]),
+        "progress": progress,
         "live_figures": _live_rows(Generation.objects.filter(video__project=project)),
-        "throughput": _throughput(events),
+        "throughput": _throughput(tallies["user_hour"]),
     }
