@@ -333,6 +333,7 @@ class ExportFormat(models.TextChoices):
     CVAT = "cvat"  # CVAT for video 1.1 XML, one per clip
     CVAT_IMAGES = "cvat_images"  # CVAT for images 1.1 XML
     VOC = "voc"  # Pascal VOC Annotations/*.xml
+    REDACT = "redact"  # one clip as an mp4 with the boxes of chosen classes blurred or pixelated
 
 
 class ExportJob(TimeStamped):
