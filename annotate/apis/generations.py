@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.http import FileResponse
 from django.urls import path
+from django.utils.text import slugify
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -14,10 +16,11 @@ from annotate.apis.loop_serializers import (
     SuggestionQuerySerializer,
     SuggestionSerializer,
 )
-from annotate.permissions import request_user, require_annotator
+from annotate.permissions import request_user, require_annotator, require_manager
 from annotate.selectors.generations import generation_get_for_user, generation_list
 from annotate.selectors.videos import video_for_user
 from annotate.services.generations import generation_cancel, generation_start
+from annotate.services.model_files import MODEL_FILES, generation_model_file
 from annotate.services.suggestions import suggestion_list
 
 
@@ -59,6 +62,34 @@ class GenerationCancelApi(APIView):
         return Response(GenerationSerializer(generation).data)
 
 
+class ModelFileQuerySerializer(serializers.Serializer):
+    file = serializers.ChoiceField(
+        choices=MODEL_FILES,
+        default="onnx",
+        help_text="checkpoint (the .pt the engine loads), onnx (float32), onnx_int8 (8-bit weights)",
+    )
+
+
+class GenerationModelApi(APIView):
+    @extend_schema(
+        parameters=[ModelFileQuerySerializer], responses={(200, "application/octet-stream"): bytes}
+    )
+    def get(self, request: Request, generation_id: int) -> FileResponse:
+        """Download the generation's model; the ONNX files are written on the first request (seconds)
+        and carry the class names, the input size and the clip and generation in their metadata."""
+        query = ModelFileQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        generation = generation_get_for_user(user=request_user(request), generation_id=generation_id)
+        require_manager(generation, user=request_user(request), action="download the clip's model")
+        file = query.validated_data["file"]
+        file_path = generation_model_file(generation=generation, file=file)
+        suffix = {"checkpoint": ".pt", "onnx": ".onnx", "onnx_int8": ".int8.onnx"}[file]
+        name = f"{slugify(generation.video.name)[:60] or 'clip'}-generation{generation.number}{suffix}"
+        return FileResponse(
+            file_path.open("rb"), as_attachment=True, filename=name, content_type="application/octet-stream"
+        )
+
+
 class SuggestionListApi(APIView):
     @extend_schema(parameters=[SuggestionQuerySerializer], responses=SuggestionSerializer(many=True))
     def get(self, request: Request, video_id: int) -> Response:
@@ -74,5 +105,6 @@ urlpatterns = [
     path("videos/<int:video_id>/generations/", GenerationListApi.as_view(), name="generation-list"),
     path("generations/<int:generation_id>/", GenerationDetailApi.as_view(), name="generation-detail"),
     path("generations/<int:generation_id>/cancel/", GenerationCancelApi.as_view(), name="generation-cancel"),
+    path("generations/<int:generation_id>/model/", GenerationModelApi.as_view(), name="generation-model"),
     path("videos/<int:video_id>/suggestions/", SuggestionListApi.as_view(), name="suggestion-list"),
 ]

@@ -72,6 +72,7 @@ export function createSuggestions({ videoId, listNode, onJump, onChange }) {
 export function createTrainingPanel({ videoId, nodes, onFinished }) {
   const { status, progress, trainButton, cancelButton, autoStatus, autoToggle, autoAfter } = nodes;
   let latest = null;
+  let trainedLast = null; // the newest generation that succeeded: its model can be downloaded
   let summary = null; // GET /frames/summary/: finished frames and the distance to the next run
   let project = null;
   let timer = 0;
@@ -114,7 +115,20 @@ export function createTrainingPanel({ videoId, nodes, onFinished }) {
     else autoStatus.textContent = "The next generation starts when you leave this frame finished.";
   }
 
+  // Managers download the newest trained model: its checkpoint, ONNX, and ONNX with 8-bit weights.
+  function renderModelFiles() {
+    const node = document.getElementById("train-model-files");
+    const manager = project && ["manager", "owner"].includes(project.role);
+    if (!node) return;
+    node.hidden = !(manager && trainedLast);
+    if (node.hidden) return;
+    const url = (file) => `/api/generations/${trainedLast.id}/model/?file=${file}`;
+    const link = (file, text) => el("a", { href: url(file), download: "", dataset: { file } }, text);
+    node.replaceChildren(`Generation ${trainedLast.number} model: `, link("checkpoint", "checkpoint (.pt)"), " · ", link("onnx", "ONNX"), " · ", link("onnx_int8", "ONNX 8-bit"));
+  }
+
   function render() {
+    renderModelFiles();
     status.textContent = describe(latest);
     status.dataset.status = latest ? latest.status : "none";
     const active = latest && ACTIVE.has(latest.status);
@@ -140,6 +154,7 @@ export function createTrainingPanel({ videoId, nodes, onFinished }) {
     try {
       const gens = await list(`/api/videos/${videoId}/generations/`);
       latest = gens.sort((a, b) => a.number - b.number).at(-1) || null;
+      trainedLast = gens.filter((g) => g.status === "succeeded").at(-1) || null;
     } catch (error) {
       status.textContent = `Could not read training status: ${error.message}`;
     }
@@ -202,6 +217,7 @@ export function createTrainingPanel({ videoId, nodes, onFinished }) {
     poll,
     setProject(next) {
       project = next;
+      renderModelFiles();
     },
     setSummary(next) {
       summary = next;
