@@ -88,6 +88,7 @@ export function createTrainingPanel({ videoId, nodes, onFinished }) {
       const eta = gen.eta_seconds !== null && gen.eta_seconds !== undefined ? `, about ${fmtSeconds(gen.eta_seconds)} left` : "";
       return `${n}: ${phase}${epochs}${eta}`;
     }
+    if (gen.status === "succeeded" && gen.transferred_from) return `${n}: pre-labeled by the model of ${gen.transferred_from.video_name} (generation ${gen.transferred_from.number}); training here starts from it.`;
     if (gen.status === "succeeded") {
       const t = gen.train_seconds ? ` in ${fmtSeconds(gen.train_seconds)}` : "";
       return `${n} trained${t}; its pre-labels are shown.`;
@@ -127,8 +128,42 @@ export function createTrainingPanel({ videoId, nodes, onFinished }) {
     node.replaceChildren(`Generation ${trainedLast.number} model: `, link("checkpoint", "checkpoint (.pt)"), " · ", link("onnx", "ONNX"), " · ", link("onnx_int8", "ONNX 8-bit"));
   }
 
+  // A clip with no generation yet can be pre-labeled by another clip's trained model (its generation 0).
+  let models = null;
+  async function renderStartFrom() {
+    const box = document.getElementById("start-from");
+    if (!box || !project) return;
+    const annotator = ["annotator", "manager", "owner"].includes(project.role);
+    if (latest || !annotator) {
+      box.hidden = true;
+      return;
+    }
+    if (models === null) {
+      models = [];
+      try {
+        models = (await list(`/api/projects/${project.id}/models/`)).filter((m) => m.video !== videoId);
+      } catch (error) {
+        toast(`Could not list the project's models: ${error.message}`, "error");
+      }
+      document.getElementById("start-from-select").replaceChildren(...models.map((m) => el("option", { value: String(m.id) }, `${m.video_name} · generation ${m.number}`)));
+    }
+    box.hidden = latest !== null || models.length === 0;
+  }
+  document.getElementById("start-from-button")?.addEventListener("click", async () => {
+    const id = Number(document.getElementById("start-from-select").value);
+    try {
+      latest = await post(`/api/videos/${videoId}/generations/`, { from_generation: id });
+      toast("Generation 0 queued: the other clip's model pre-labels this one.");
+    } catch (error) {
+      toast(`Could not start from that model: ${error.message}`, "error", 6000);
+    }
+    render();
+    poll();
+  });
+
   function render() {
     renderModelFiles();
+    renderStartFrom();
     status.textContent = describe(latest);
     status.dataset.status = latest ? latest.status : "none";
     const active = latest && ACTIVE.has(latest.status);
