@@ -125,6 +125,10 @@ class Video(TimeStamped):
     active_generation = models.ForeignKey(
         "Generation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Pre-label with this generation (of another clip of the project) once the ingest is done.
+    start_from = models.ForeignKey(
+        "Generation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -259,6 +263,11 @@ class Generation(TimeStamped):
     train_seconds = models.FloatField(null=True, blank=True)
     prelabel_seconds = models.FloatField(null=True, blank=True)
     error = models.TextField(blank=True)
+    # Set on a clip's generation 0: no training, the other clip's generation's model pre-labels this
+    # clip (its checkpoint copied here, so generation 1 warm-starts from it).
+    transferred_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     cancel_requested = models.BooleanField(default=False)
     attempts = models.PositiveIntegerField(default=0)
     heartbeat_at = models.DateTimeField(null=True, blank=True)  # beaten while it runs (annotate.jobs)
@@ -333,6 +342,7 @@ class ExportFormat(models.TextChoices):
     CVAT = "cvat"  # CVAT for video 1.1 XML, one per clip
     CVAT_IMAGES = "cvat_images"  # CVAT for images 1.1 XML
     VOC = "voc"  # Pascal VOC Annotations/*.xml
+    REDACT = "redact"  # one clip as an mp4 with the boxes of chosen classes blurred or pixelated
 
 
 class ExportJob(TimeStamped):

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import torch
 import torchvision
+from numpy.typing import NDArray
 
 from micromodels.clipnet import (
     ClipNet,
@@ -74,12 +75,7 @@ def _clipnet_batch(
     detector: ClipNetDetector, clip: Clip, chunk: Sequence[int], config: PrelabelConfig
 ) -> Iterator[tuple[int, tuple[Box, ...]]]:
     scale = detector.shape.scale
-    images = [to_input(read_frame(clip.frames[i]), scale) for i in chunk]
-    h, w = images[0].shape[:2]
-    ph, pw = -h % 8, -w % 8  # the network's stride 8 needs a multiple of 8
-    batch = np.stack(
-        [np.pad(im, ((0, ph), (0, pw), (0, 0)), constant_values=114).astype(np.float32) for im in images]
-    )
+    batch = clipnet_input(clip, chunk, scale)
     with torch.inference_mode():
         heat, size, offset = detector.model(normalise(batch))
     for k, index in enumerate(chunk):
@@ -91,6 +87,17 @@ def _clipnet_batch(
             config.clipnet_max_detections,
         )
         yield index, _nms(peaks, scale, config.nms_iou)
+
+
+def clipnet_input(clip: Clip, chunk: Sequence[int], scale: float) -> NDArray[np.float32]:
+    """The frames as ClipNet takes them: N x H x W x 3 float pixels at the working scale, padded with
+    grey to multiples of 8 (the network's stride 8)."""
+    images = [to_input(read_frame(clip.frames[i]), scale) for i in chunk]
+    h, w = images[0].shape[:2]
+    ph, pw = -h % 8, -w % 8
+    return np.stack(
+        [np.pad(im, ((0, ph), (0, pw), (0, 0)), constant_values=114).astype(np.float32) for im in images]
+    )
 
 
 def _nms(

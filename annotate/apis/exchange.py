@@ -47,6 +47,16 @@ class ExportCreateSerializer(serializers.Serializer):
     val_fraction = serializers.FloatField(required=False, default=0.2, min_value=0, max_value=0.99)
     test_fraction = serializers.FloatField(required=False, default=0.0, min_value=0, max_value=0.99)
     seed = serializers.IntegerField(required=False, default=0)
+    classes = serializers.ListField(
+        child=serializers.CharField(max_length=100),
+        required=False,
+        help_text="redact: the class names whose boxes are hidden on every frame",
+    )
+    # The metaclass takes declared fields off the class, so this does not shadow Field.style.
+    style = serializers.ChoiceField(choices=["blur", "pixelate"], required=False, help_text="redact")  # type: ignore[assignment]
+    block = serializers.IntegerField(
+        required=False, min_value=2, max_value=256, help_text="redact: pixel block / smallest blur kernel"
+    )
 
 
 class ExportJobSerializer(serializers.Serializer):
@@ -152,7 +162,9 @@ class ExportDownloadApi(APIView):
         job = export_job_get_for_user(user=request_user(request), job_id=export_id)
         require_manager(job, user=request_user(request), action="download exports")
         file_path = export_job_path(job=job)
-        content_type = "application/json" if file_path.suffix == ".json" else "application/zip"
+        content_type = {".json": "application/json", ".mp4": "video/mp4"}.get(
+            file_path.suffix, "application/zip"
+        )
         return FileResponse(
             file_path.open("rb"), as_attachment=True, filename=file_path.name, content_type=content_type
         )

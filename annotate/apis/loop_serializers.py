@@ -38,8 +38,35 @@ class GenerationSerializer(serializers.Serializer):
     started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
 
+    transferred_from = serializers.SerializerMethodField(
+        help_text="generation 0 of a clip started from another clip's model: that generation"
+    )
+
     def get_active(self, generation: Generation) -> bool:
         return bool(generation.video.active_generation_id == generation.id)
+
+    def get_transferred_from(self, generation: Generation) -> dict[str, Any] | None:
+        source = generation.transferred_from
+        if source is None:
+            return None
+        return {
+            "id": source.id,
+            "number": source.number,
+            "video": source.video_id,
+            "video_name": source.video.name,
+        }
+
+
+class ProjectModelSerializer(serializers.Serializer):
+    """A trained generation another clip of the project can start from."""
+
+    id = serializers.IntegerField()
+    number = serializers.IntegerField()
+    video = serializers.IntegerField(source="video_id")
+    video_name = serializers.CharField(source="video.name")
+    model = serializers.CharField()
+    trained_frames = serializers.ListField(child=serializers.IntegerField())
+    finished_at = serializers.DateTimeField(allow_null=True)
 
 
 class SuggestionSerializer(serializers.Serializer):

@@ -125,3 +125,21 @@ def text_file(target: Path) -> Iterator[IO[str]]:
         os.replace(temp, target)
     finally:
         temp.unlink(missing_ok=True)
+
+
+@contextmanager
+def video_file(target: Path) -> Iterator[Path]:
+    """A temporary path beside target with target's suffix (a video writer picks its container by
+    the name), renamed onto target when the block ends without an error."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp_name = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=f".part{target.suffix}", dir=target.parent
+    )
+    os.close(fd)
+    temp = Path(temp_name)
+    try:
+        yield temp
+        temp.chmod(0o644)
+        os.replace(temp, target)
+    finally:
+        temp.unlink(missing_ok=True)

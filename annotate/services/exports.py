@@ -2,7 +2,7 @@
 
 The file is written under a temporary name and renamed when complete, so ``ExportJob.file`` (set
 only on success) always names a whole file. Progress (items_done / items_total: frames plus boxes
-for COCO and YOLO, boxes for MOT) is written on the row while the job runs.
+for COCO and YOLO, boxes for MOT, frames for a redacted video) is written on the row while the job runs.
 
 Cancelling stops the writer: each progress report is a guarded update of the running row, and when
 it matches nothing (cancelled, superseded or deleted) the report raises ExportCancelled, so the
@@ -16,20 +16,24 @@ import dataclasses
 import logging
 import math
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import cv2
+import numpy as np
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
+from numpy.typing import NDArray
 
 from annotate.errors import ConflictError, ServiceError
-from annotate.exchange import coco, cvat, mot, voc, yolo
+from annotate.exchange import coco, cvat, mot, redact, voc, yolo
 from annotate.exchange.rows import (
     ExportFilter,
     FrameSet,
@@ -40,9 +44,9 @@ from annotate.exchange.rows import (
     frame_file_name,
     iter_frames,
 )
-from annotate.exchange.sinks import dir_sink, text_file, zip_sink
+from annotate.exchange.sinks import dir_sink, text_file, video_file, zip_sink
 from annotate.jobs import JobKind, job_heartbeat, job_kind_register
-from annotate.models import ExportFormat, ExportJob, JobStatus, Project, Video
+from annotate.models import Box, ExportFormat, ExportJob, JobStatus, Project, Video
 from annotate.services.queueing import enqueue_on_commit
 
 log = logging.getLogger(__name__)
@@ -66,6 +70,9 @@ class ExportOptions:
     val_fraction: float = 0.2
     test_fraction: float = 0.0
     seed: int = 0
+    classes: tuple[str, ...] = ()  # redact: the classes whose boxes are hidden
+    style: str = "blur"  # redact: "blur" or "pixelate"
+    block: int = 16  # redact: pixelation block side, and the smallest blur kernel, in pixels
 
     @property
     def filter(self) -> ExportFilter:
@@ -73,7 +80,8 @@ class ExportOptions:
             video_id=self.video,
             include_predictions=self.include_predictions,
             min_score=self.min_score,
-            frames=self.frames,
+            # A redacted video is every frame of the clip; the boxes that pass decide what is hidden.
+            frames=FrameSet.ALL if self.classes else self.frames,
         )
 
     @property
@@ -81,6 +89,9 @@ class ExportOptions:
         return yolo.SplitOptions(
             by=self.split, val=self.val_fraction, test=self.test_fraction, seed=self.seed
         )
+
+
+_DEFAULT = ExportOptions()
 
 
 @dataclass
@@ -119,7 +130,33 @@ def export_options_clean(*, project: Project, format: str, options: dict[str, An
             raise ServiceError(f"{name} must be at least 0 and below 1.", field=name)
     if clean.val_fraction + clean.test_fraction >= 1:
         raise ServiceError("val_fraction + test_fraction must leave frames for train.", field="val_fraction")
+    if format == ExportFormat.REDACT:
+        _check_redact(project, clean)
+    elif (clean.classes, clean.style, clean.block) != (_DEFAULT.classes, _DEFAULT.style, _DEFAULT.block):
+        raise ServiceError("classes, style and block apply to redacted videos (format redact) only.")
     return clean
+
+
+def _check_redact(project: Project, clean: ExportOptions) -> None:
+    if clean.video is None:
+        raise ServiceError("A redacted video is one clip: give the video to redact.", field="video")
+    if not clean.classes:
+        raise ServiceError("Name the classes to redact (classes: a list of class names).", field="classes")
+    known = {name for _index, name in export_classes(project_id=project.id)}
+    unknown = sorted(set(clean.classes) - known)
+    if unknown:
+        raise ServiceError(
+            f"No class {', '.join(unknown)} in this project; its classes are: {', '.join(sorted(known))}.",
+            field="classes",
+        )
+    if clean.style not in redact.STYLES:
+        raise ServiceError(f"style must be one of: {', '.join(redact.STYLES)}.", field="style")
+    if not 2 <= clean.block <= 256:
+        raise ServiceError("block must be between 2 and 256 pixels.", field="block")
+    if clean.with_images:
+        raise ServiceError(
+            "A redacted video has no separate images; leave with_images off.", field="with_images"
+        )
 
 
 def _legacy_reviewed_only(options: dict[str, Any]) -> dict[str, Any]:
@@ -144,11 +181,18 @@ _TYPES: dict[str, type] = {
     "val_fraction": float,
     "test_fraction": float,
     "seed": int,
+    "classes": tuple,
+    "style": str,
+    "block": int,
 }
 
 
 def _coerce(name: str, value: Any) -> Any:
     kind = _TYPES[name]
+    if kind is tuple:
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise ValueError(f"{name} must be a list of names")
+        return tuple(dict.fromkeys(value))
     if kind is bool and not isinstance(value, bool):
         raise ValueError(f"{name} must be true or false")
     if kind in (int, float) and (isinstance(value, bool) or not isinstance(value, int | float)):
@@ -160,6 +204,9 @@ def _coerce(name: str, value: Any) -> Any:
 
 def export_totals(*, project: Project, format: str, options: ExportOptions) -> tuple[int, int]:
     """(items the progress counts, boxes that will leave)."""
+    if format == ExportFormat.REDACT:
+        frames = export_frames(project_id=project.id, flt=options.filter).count()
+        return frames, _redact_boxes(project, options).count()
     boxes = export_boxes(project_id=project.id, flt=options.filter).count()
     if format in (ExportFormat.MOT, ExportFormat.CVAT):
         return boxes, boxes
@@ -231,6 +278,8 @@ def export_write(
                     sink.copy_media(f"images/{frame_file_name(frame)}", frame.image)
                     if copied % IMAGE_CHUNK == 0:
                         report(images + boxes)
+    elif format == ExportFormat.REDACT:
+        images, boxes = _write_redacted(project=project, options=options, target=target, report=report)
     elif format == ExportFormat.VOC:
         with _sink(target, as_zip) as sink:
             images, boxes = voc.write_voc(sink, progress=report, with_images=options.with_images, **common)
@@ -260,12 +309,56 @@ def _write_mot_frames(
         sink.write_bytes(f"{mot.clip_folder(clips[clip_id])}/gt/frames.txt", text.encode())
 
 
+def _redact_boxes(project: Project, options: ExportOptions) -> QuerySet[Box]:
+    """The boxes a redacted video hides: those of the chosen classes that pass the filter, except
+    boxes of an object that has left the view (they mark where it was last, not where it is)."""
+    boxes = export_boxes(project_id=project.id, flt=options.filter)
+    return boxes.filter(label_class__name__in=options.classes, outside=False)
+
+
+def _write_redacted(
+    *, project: Project, options: ExportOptions, target: Path, report: Progress
+) -> tuple[int, int]:
+    clip = export_clips(project_id=project.id, flt=options.filter)[options.video or 0]
+    if not clip.fps:
+        raise ServiceError("This clip has no frame rate; it cannot be written as a video.")
+    rects: dict[int, list[redact.Rect]] = {}
+    count = 0
+    for frame_id, x, y, w, h in _redact_boxes(project, options).values_list("frame_id", "x", "y", "w", "h"):
+        rects.setdefault(frame_id, []).append(redact.Rect(x, y, w, h))
+        count += 1
+
+    def frames() -> Iterator[tuple[NDArray[np.uint8], list[redact.Rect]]]:
+        for frame in iter_frames(project_id=project.id, flt=options.filter):
+            with default_storage.open(frame.image, "rb") as handle:
+                data = np.frombuffer(handle.read(), dtype=np.uint8)
+            image = cv2.imdecode(data, cv2.IMREAD_COLOR)
+            if image is None:
+                raise ServiceError(f"Frame {frame.frame_index} of the clip cannot be decoded.")
+            yield np.asarray(image, dtype=np.uint8), rects.get(frame.id, [])
+
+    with video_file(target) as temp:
+        written = redact.write_redacted(
+            frames(),
+            temp,
+            fps=clip.fps,
+            width=clip.width,
+            height=clip.height,
+            style=options.style,
+            block=options.block,
+            progress=report,
+        )
+    return written, count
+
+
 def _sink(target: Path, as_zip: bool) -> Any:
     return zip_sink(target) if as_zip else dir_sink(target)
 
 
 def export_file_name(*, project: Project, format: str, options: ExportOptions, job_id: int) -> str:
     suffix = ".json" if format == ExportFormat.COCO and not options.with_images else ".zip"
+    if format == ExportFormat.REDACT:
+        suffix = ".mp4"
     clip = f"-video{options.video}" if options.video is not None else ""
     return f"{slugify(project.name)[:60] or 'project'}{clip}-{format}-{job_id}{suffix}"
 

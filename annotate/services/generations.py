@@ -32,6 +32,7 @@ from annotate.errors import ConflictError, ServiceError
 from annotate.jobs import JobKind, job_heartbeat, job_kind_register
 from annotate.models import ACTIVE_JOB_STATUSES, Generation, GenerationPhase, JobStatus, Video, VideoStatus
 from annotate.services.corrections import Person, person
+from micromodels.checkpoints import make_checkpoint, verify_checkpoint
 from micromodels.errors import Cancelled, EngineError
 from micromodels.types import TrainProgress, TrainResult
 
@@ -130,6 +131,57 @@ def generation_start(
         "automatic" if automatic else "manual",
     )
     return generation, True
+
+
+def generation_source_check(*, video: Video, source: Generation) -> None:
+    """A generation another clip of the project may start from: ServiceError saying why not."""
+    if source.video.project_id != video.project_id:
+        raise ServiceError("That generation belongs to another project.", field="from_generation")
+    if source.video_id == video.id:
+        raise ServiceError("A clip starts from another clip's model, not its own.", field="from_generation")
+    if source.status != JobStatus.SUCCEEDED or not source.checkpoint_path:
+        raise ServiceError(
+            f"Generation {source.number} of {source.video.name} is {source.status}; pick a trained one.",
+            field="from_generation",
+        )
+
+
+def generation_start_from(*, video: Video, source: Generation, user: Person = None) -> Generation:
+    """Queue the clip's generation 0: no training, ``source`` (a trained generation of another clip
+    of the project) pre-labels every frame; its checkpoint is copied to this clip, so the clip's
+    generation 1 warm-starts from it. Only for a clip with no generation yet (ConflictError)."""
+    generation_source_check(video=video, source=source)
+    try:
+        verify_checkpoint(engine_adapter.checkpoint_of(source))
+    except EngineError as exc:
+        raise ServiceError(
+            f"The model of that generation is unusable ({exc}).", field="from_generation"
+        ) from exc
+    with transaction.atomic():
+        locked = Video.objects.select_for_update(no_key=True).get(id=video.id)
+        if locked.status != VideoStatus.READY:
+            raise ServiceError(f"Video {locked.id} is {locked.status}; start it once it is ready.")
+        if Generation.objects.filter(video=locked).exists():
+            raise ConflictError(
+                "This clip already has generations; a clip starts from another clip's model only "
+                "before its first one."
+            )
+        generation = Generation.objects.create(
+            video=locked,
+            number=0,
+            transferred_from=source,
+            base_weights=source.checkpoint_path,
+            created_by=person(user),
+        )
+        generation_id = generation.id
+        transaction.on_commit(lambda: _enqueue(generation_id))
+    logger.info(
+        "generation 0 of video %s queued from generation %s of video %s",
+        video.id,
+        source.number,
+        source.video_id,
+    )
+    return generation
 
 
 def _enqueue(generation_id: int) -> None:
@@ -411,14 +463,17 @@ def _run(generation_id: int, attempt: int, control: _RunControl) -> Path:
     clip = engine_adapter.clip_for_video(video)
     labeled = engine_adapter.labeled_frames(video)
     work_dir = _work_dir(generation, attempt)
-    trained = micromodels.train(
-        clip,
-        labeled,
-        work_dir,
-        engine_adapter.train_config(video),
-        progress=control.progress,
-        should_stop=control,
-    )
+    if generation.transferred_from_id is not None:
+        trained = _transferred_model(generation, work_dir)
+    else:
+        trained = micromodels.train(
+            clip,
+            labeled,
+            work_dir,
+            engine_adapter.train_config(video),
+            progress=control.progress,
+            should_stop=control,
+        )
     _record_training(generation_id, attempt, trained, sorted(frame.index for frame in labeled))
     control.phase(GenerationPhase.PRELABELING)
     started = time.monotonic()
@@ -438,6 +493,27 @@ def _run(generation_id: int, attempt: int, control: _RunControl) -> Path:
         prelabel_seconds=time.monotonic() - started,
     )
     return work_dir
+
+
+def _transferred_model(generation: Generation, work_dir: Path) -> TrainResult:
+    """Generation 0 of a clip started from another clip's model: that checkpoint, copied here."""
+    source_id = generation.transferred_from_id
+    source = Generation.objects.select_related("video").filter(id=source_id).first() if source_id else None
+    if source is None or not source.checkpoint_path:
+        raise EngineError("the generation this clip was to start from is gone; train this clip instead")
+    weights = verify_checkpoint(engine_adapter.checkpoint_of(source))
+    copy = work_dir / weights.name
+    shutil.copyfile(weights, copy)
+    return TrainResult(
+        checkpoint=make_checkpoint(copy),
+        base_weights=str(weights),
+        device="none",
+        epochs=0,
+        seconds=0.0,
+        metrics={},
+        model=f"{source.model or 'model'} of {source.video.name}, generation {source.number} "
+        "(not trained on this clip)",
+    )
 
 
 @transaction.atomic

@@ -46,7 +46,8 @@ from annotate.ingest import (
     sample,
 )
 from annotate.jobs import JobKind, job_heartbeat, job_kind_register
-from annotate.models import Frame, Project, Video, VideoStatus
+from annotate.models import Frame, Generation, JobStatus, Project, Video, VideoStatus
+from annotate.services.generations import generation_start_from
 from annotate.services.queueing import enqueue_on_commit
 
 log = logging.getLogger(__name__)
@@ -187,9 +188,20 @@ def video_create_from_path(
     sample_fps: float | None = None,
     max_width: int | None = None,
     created_by: User | None = None,
+    start_from: Generation | None = None,
 ) -> Video:
-    """Queue the ingest of a server-side video file or folder of images. The path is read, not copied."""
+    """Queue the ingest of a server-side video file or folder of images. The path is read, not copied.
+    ``start_from``: a trained generation of another clip of the project that pre-labels this one once
+    it is ready (its generation 0)."""
     _check_sampling(sample_fps, max_width)
+    if start_from is not None and (
+        start_from.video.project_id != project.id
+        or start_from.status != JobStatus.SUCCEEDED
+        or not start_from.checkpoint_path
+    ):
+        raise ServiceError(
+            "Start from a trained generation of a clip of this project.", field="from_generation"
+        )
     resolved = import_path_check(path)
     if resolved.is_file():
         _check_size(resolved.stat().st_size, resolved.name)
@@ -202,6 +214,7 @@ def video_create_from_path(
         sample_fps=sample_fps,
         max_width=max_width,
         created_by=created_by,
+        start_from=start_from,
     )
     _enqueue_ingest(video.id)
     return video
@@ -286,11 +299,26 @@ def video_ingest(*, video_id: int) -> None:
     else:
         concluded = True
         log.info("video %s: ready, %d frames in %.1f s", video.id, frame_count, time.monotonic() - began)
+        _start_from_after_ingest(video.id)
     finally:
         # The upload is still being read by the attempt that holds the row; it removes it when it ends.
         if concluded and video.source_file:
             _delete_stored_original(video.source_file)
             Video.objects.filter(pk=video.id).update(source_file="")
+
+
+def _start_from_after_ingest(video_id: int) -> None:
+    """A clip imported to start from another clip's model is pre-labeled by it now it is ready; a
+    refusal (that generation was deleted meanwhile) is logged and leaves the clip as any new clip."""
+    video = Video.objects.select_related("start_from__video").get(id=video_id)
+    if video.start_from is None:
+        return
+    try:
+        generation_start_from(video=video, source=video.start_from)
+    except ServiceError as exc:
+        log.warning(
+            "video %s: could not start from generation %s: %s", video.id, video.start_from_id, exc.message
+        )
 
 
 @contextmanager

@@ -1,10 +1,11 @@
-"""export PROJECT_ID --format coco|yolo|mot|cvat|cvat_images|voc --out PATH [--video ID]
+"""export PROJECT_ID --format coco|yolo|mot|cvat|cvat_images|voc|redact --out PATH [--video ID]
 [--include-predictions] [--min-score S] [--frames reviewed|labeled|all] [--with-images] [--split clip|frame]
-[--val F] [--test F] [--seed N]
+[--val F] [--test F] [--seed N] [--classes A,B] [--style blur|pixelate] [--block PX]
 -> {"path": ..., "format": ..., "images": N, "boxes": N}
 
 Runs the export in this process with the same writer as the background job. ``--out`` ending in
 ``.zip`` (or ``.json`` for COCO without images) is one file; any other name is a new folder.
+``--format redact`` writes one clip (``--video``) as an mp4 with the boxes of ``--classes`` hidden.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from annotate.services.exports import export_options_clean, export_write
 
 
 class Command(JsonCommand):
-    help = 'Export a project (or one clip) as COCO, YOLO or MOT; prints {"path": ...} as the last line.'
+    help = (
+        'Export a project (or one clip) as labels or a redacted video; prints {"path": ...} as the last line.'
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("project_id", type=int)
@@ -51,6 +54,9 @@ class Command(JsonCommand):
         parser.add_argument("--val", type=float, default=0.2, help="YOLO: fraction for val")
         parser.add_argument("--test", type=float, default=0.0, help="YOLO: fraction for test")
         parser.add_argument("--seed", type=int, default=0, help="YOLO: split seed")
+        parser.add_argument("--classes", help="redact: comma-separated class names whose boxes are hidden")
+        parser.add_argument("--style", choices=["blur", "pixelate"], help="redact: how boxes are hidden")
+        parser.add_argument("--block", type=int, help="redact: pixel block / smallest blur kernel (16)")
 
     def run(self, **options: Any) -> dict[str, Any]:
         project = Project.objects.filter(id=options["project_id"]).first()
@@ -72,6 +78,7 @@ class Command(JsonCommand):
                 "val_fraction": options["val"],
                 "test_fraction": options["test"],
                 "seed": options["seed"],
+                **_redact_options(options),
             },
         )
         result = export_write(project=project, format=options["format"], options=clean, target=out)
@@ -81,3 +88,13 @@ class Command(JsonCommand):
             "images": result.images,
             "boxes": result.boxes,
         }
+
+
+def _redact_options(options: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if options["classes"] is not None:
+        out["classes"] = [name.strip() for name in options["classes"].split(",") if name.strip()]
+    for name in ("style", "block"):
+        if options[name] is not None:
+            out[name] = options[name]
+    return out

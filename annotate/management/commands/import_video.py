@@ -1,7 +1,10 @@
 """import_video PROJECT_ID PATH [--wait] [--name N] [--fps F] [--max-width W] [--timeout S]
+[--from-generation GENERATION_ID]
 
 Prints {"id": ..., "frames": N, "status": ...}. PATH is a video file or a folder of images inside
-ANNOTATE_IMPORT_ROOTS. Without --wait it returns as soon as the ingest is queued; with --wait it polls
+ANNOTATE_IMPORT_ROOTS. With --from-generation (the id of a trained generation of another clip of the
+project) the clip is pre-labeled by that model once it is ready (its generation 0). Without --wait
+it returns as soon as the ingest is queued; with --wait it polls
 the row until a worker (manage.py run_worker) has made it ready or failed.
 """
 
@@ -13,7 +16,7 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 
 from annotate.management.jsoncommand import CommandFailed, JsonCommand
-from annotate.models import Project, Video, VideoStatus
+from annotate.models import Generation, Project, Video, VideoStatus
 from annotate.services.videos import video_create_from_path
 
 POLL_SECONDS = 0.5
@@ -37,6 +40,11 @@ class Command(JsonCommand):
         parser.add_argument("--fps", type=float, help="sample this many frames per second")
         parser.add_argument("--max-width", type=int, help="scale frames down to this width")
         parser.add_argument(
+            "--from-generation",
+            type=int,
+            help="id of a trained generation of another clip: it pre-labels this clip once ingested",
+        )
+        parser.add_argument(
             "--timeout", type=float, default=3600.0, help="seconds --wait waits (default 3600)"
         )
 
@@ -45,7 +53,15 @@ class Command(JsonCommand):
             project = Project.objects.get(pk=options["project_id"])
         except Project.DoesNotExist as exc:
             raise CommandError(f"No project with id {options['project_id']}.") from exc
+        start_from = None
+        if options["from_generation"] is not None:
+            start_from = (
+                Generation.objects.select_related("video").filter(id=options["from_generation"]).first()
+            )
+            if start_from is None:
+                raise CommandError(f"No generation with id {options['from_generation']}.")
         video = video_create_from_path(
+            start_from=start_from,
             project=project,
             path=options["path"],
             name=options["name"],

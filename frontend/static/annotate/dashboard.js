@@ -105,7 +105,7 @@ function renderLive(data) {
   $("#live-table").replaceChildren(
     table(
       headers,
-      rows.map((g) => [multi ? `${clipName(g.video)} · gen ${g.generation}` : `gen ${g.generation}`, g.model || "–", String(g.frames), String(g.final_boxes), rp(g.engine), rp(g.detector)]),
+      rows.map((g) => [(multi ? `${clipName(g.video)} · ` : "") + (g.generation === 0 ? "gen 0 (started from another clip's model)" : `gen ${g.generation}`), g.model || "–", String(g.frames), String(g.final_boxes), rp(g.engine), rp(g.detector)]),
     ),
   );
   csv("#live-csv", "generation-live-figures", ["video", "generation", "model", "base_weights", "base_weights_sha256", "frames", "final_boxes", "engine_recall", "engine_precision", "detector_recall", "detector_precision"], rows.map((g) => [g.video, g.generation, g.model, g.base_weights, g.base_weights_sha256, g.frames, g.final_boxes, g.engine?.recall, g.engine?.precision, g.detector?.recall, g.detector?.precision]));

@@ -18,6 +18,7 @@ function describe(job, clips) {
   const o = job.options || {};
   const clip = o.video ? (clips.get(o.video) ?? `clip ${o.video}`) : "all clips";
   const frames = { reviewed: "finished frames", labeled: `finished frames + pre-labels ≥ ${o.min_score ?? 0}`, all: "all frames" }[o.frames] ?? "finished frames";
+  if (job.format === "redact") return `Redacted video · ${clip} · ${o.style ?? "blur"} ${(o.classes || []).join(", ")}${o.include_predictions ? ` · pre-labels ≥ ${o.min_score ?? 0}` : ""}`;
   return `${(job.format || "").toUpperCase()} · ${clip} · ${frames}${o.with_images || job.format === "yolo" ? " · with images" : ""}`;
 }
 
@@ -67,7 +68,8 @@ export function setUpExports({ projectId, clips }) {
 
   function syncFormat() {
     const format = form.elements.format.value;
-    $("#export-images-row").hidden = format === "yolo";
+    $("#export-images-row").hidden = format === "yolo" || format === "redact";
+    $("#export-redact-row").hidden = format !== "redact";
     $("#export-images-note").hidden = format !== "yolo";
     $("#export-min-score").disabled = form.elements.frames.value !== "labeled";
   }
@@ -84,6 +86,13 @@ export function setUpExports({ projectId, clips }) {
     }
     const select = $("#export-video");
     select.replaceChildren(el("option", { value: "", text: "All clips of the project" }), ...videos.filter((v) => v.status === "ready").map((v) => el("option", { value: String(v.id), text: v.name })));
+    let classes = [];
+    try {
+      classes = await list(`/api/projects/${projectId}/classes/`);
+    } catch (err) {
+      toast(`Could not load the classes: ${err.message}`, "error");
+    }
+    $("#export-redact-classes").replaceChildren(...classes.map((c) => el("label", { class: "field-inline" }, el("input", { type: "checkbox", name: "redact_class", value: c.name }), ` ${c.name}`)));
     const finished = videos.reduce((sum, v) => sum + (v.counts?.finished_frames ?? 0), 0);
     $("#export-finished-count").textContent = `${finished} finished frame${finished === 1 ? "" : "s"} in the project now`;
     error.textContent = "";
@@ -96,7 +105,8 @@ export function setUpExports({ projectId, clips }) {
     event.preventDefault();
     error.textContent = "";
     const frames = form.elements.frames.value;
-    const body = { format: form.elements.format.value, frames, with_images: $("#export-images").checked };
+    const format = form.elements.format.value;
+    const body = format === "redact" ? { format, style: $("#export-redact-style").value, classes: [...form.querySelectorAll("input[name=redact_class]:checked")].map((c) => c.value) } : { format, frames, with_images: $("#export-images").checked };
     if ($("#export-video").value) body.video = Number($("#export-video").value);
     if (frames === "labeled") {
       body.include_predictions = true;

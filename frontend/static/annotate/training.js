@@ -72,6 +72,7 @@ export function createSuggestions({ videoId, listNode, onJump, onChange }) {
 export function createTrainingPanel({ videoId, nodes, onFinished }) {
   const { status, progress, trainButton, cancelButton, autoStatus, autoToggle, autoAfter } = nodes;
   let latest = null;
+  let trainedLast = null; // the newest generation that succeeded: its model can be downloaded
   let summary = null; // GET /frames/summary/: finished frames and the distance to the next run
   let project = null;
   let timer = 0;
@@ -87,6 +88,7 @@ export function createTrainingPanel({ videoId, nodes, onFinished }) {
       const eta = gen.eta_seconds !== null && gen.eta_seconds !== undefined ? `, about ${fmtSeconds(gen.eta_seconds)} left` : "";
       return `${n}: ${phase}${epochs}${eta}`;
     }
+    if (gen.status === "succeeded" && gen.transferred_from) return `${n}: pre-labeled by the model of ${gen.transferred_from.video_name} (generation ${gen.transferred_from.number}); training here starts from it.`;
     if (gen.status === "succeeded") {
       const t = gen.train_seconds ? ` in ${fmtSeconds(gen.train_seconds)}` : "";
       return `${n} trained${t}; its pre-labels are shown.`;
@@ -114,7 +116,54 @@ export function createTrainingPanel({ videoId, nodes, onFinished }) {
     else autoStatus.textContent = "The next generation starts when you leave this frame finished.";
   }
 
+  // Managers download the newest trained model: its checkpoint, ONNX, and ONNX with 8-bit weights.
+  function renderModelFiles() {
+    const node = document.getElementById("train-model-files");
+    const manager = project && ["manager", "owner"].includes(project.role);
+    if (!node) return;
+    node.hidden = !(manager && trainedLast);
+    if (node.hidden) return;
+    const url = (file) => `/api/generations/${trainedLast.id}/model/?file=${file}`;
+    const link = (file, text) => el("a", { href: url(file), download: "", dataset: { file } }, text);
+    node.replaceChildren(`Generation ${trainedLast.number} model: `, link("checkpoint", "checkpoint (.pt)"), " · ", link("onnx", "ONNX"), " · ", link("onnx_int8", "ONNX 8-bit"));
+  }
+
+  // A clip with no generation yet can be pre-labeled by another clip's trained model (its generation 0).
+  let models = null;
+  async function renderStartFrom() {
+    const box = document.getElementById("start-from");
+    if (!box || !project) return;
+    const annotator = ["annotator", "manager", "owner"].includes(project.role);
+    if (latest || !annotator) {
+      box.hidden = true;
+      return;
+    }
+    if (models === null) {
+      models = [];
+      try {
+        models = (await list(`/api/projects/${project.id}/models/`)).filter((m) => m.video !== videoId);
+      } catch (error) {
+        toast(`Could not list the project's models: ${error.message}`, "error");
+      }
+      document.getElementById("start-from-select").replaceChildren(...models.map((m) => el("option", { value: String(m.id) }, `${m.video_name} · generation ${m.number}`)));
+    }
+    box.hidden = latest !== null || models.length === 0;
+  }
+  document.getElementById("start-from-button")?.addEventListener("click", async () => {
+    const id = Number(document.getElementById("start-from-select").value);
+    try {
+      latest = await post(`/api/videos/${videoId}/generations/`, { from_generation: id });
+      toast("Generation 0 queued: the other clip's model pre-labels this one.");
+    } catch (error) {
+      toast(`Could not start from that model: ${error.message}`, "error", 6000);
+    }
+    render();
+    poll();
+  });
+
   function render() {
+    renderModelFiles();
+    renderStartFrom();
     status.textContent = describe(latest);
     status.dataset.status = latest ? latest.status : "none";
     const active = latest && ACTIVE.has(latest.status);
@@ -140,6 +189,7 @@ export function createTrainingPanel({ videoId, nodes, onFinished }) {
     try {
       const gens = await list(`/api/videos/${videoId}/generations/`);
       latest = gens.sort((a, b) => a.number - b.number).at(-1) || null;
+      trainedLast = gens.filter((g) => g.status === "succeeded").at(-1) || null;
     } catch (error) {
       status.textContent = `Could not read training status: ${error.message}`;
     }
@@ -202,6 +252,7 @@ export function createTrainingPanel({ videoId, nodes, onFinished }) {
     poll,
     setProject(next) {
       project = next;
+      renderModelFiles();
     },
     setSummary(next) {
       summary = next;

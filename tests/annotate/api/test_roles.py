@@ -90,6 +90,8 @@ RULES: dict[tuple[str, str], str] = {
     ("generation-list", "POST"): ANN,
     ("generation-detail", "GET"): VIEW,
     ("generation-cancel", "POST"): ANN,
+    ("generation-model", "GET"): MGR,
+    ("project-models", "GET"): VIEW,
     ("suggestion-list", "GET"): VIEW,
     ("video-efficiency", "GET"): VIEW,
     ("project-efficiency", "GET"): VIEW,
