@@ -89,6 +89,25 @@ class TrackerConfig:
     # Weight of two labeled boxes' colour likeness (0..1) beside the passes' overlap when linking them
     # (higher: ids follow looks, robust to crossings; lower: follow the tracker, robust to look-alikes).
     link_appearance_weight: float = 1.0
+    # Detector chains (chains.py): linking labeled boxes by the cheapest chain of detections between.
+    chain_min_score: float = 0.3  # detections this confident (raw score) may carry a chain (lower: more
+    # frames covered, more false boxes to step on)
+    chain_max_skip: int = 3  # frames in a row a chain may go without a detection (occlusion, misses)
+    # Cost of each frame without one: as much as the worst detection (score 0, no likeness), so a chain
+    # never skips a detection that fits where the object moves.
+    chain_miss_cost: float = 2.0
+    chain_place_sigma: float = 0.1  # a detection's centre error, in box sizes (localisation noise)
+    chain_extent_sigma: float = 0.1  # a detection's error of log width or height
+    # Departure from steady motion (the labeled boxes' own) per frame: random walk of the centre in
+    # box sizes, and of log width and height (higher: tolerates turns and stops, and more switches).
+    chain_motion_sigma: float = 0.05
+    chain_resize_sigma: float = 0.03
+    chain_score_weight: float = 1.0  # cost of a detection's doubt (1 - score) on the chain
+    chain_look_weight: float = 1.0  # cost of a detection's colour unlikeness to the two labeled boxes
+    # A pair of labeled boxes whose best chain costs more than this per frame is not linked by it:
+    # the cost of a frame without a detection, i.e. no better than a chain of nothing (higher: more
+    # links, more wrong ones; lower: more tracks end and start in the gap).
+    chain_max_cost: float = 2.0
     duplicate_iou: float = 0.5  # a one-sided candidate overlapping a kept one this much is the same object
     mix_iou: float = 0.3  # forward and backward boxes overlapping this much are averaged, else compared
     reliable_end_iou: float = 0.7  # a pass reproducing the far labeled box this well is fully trusted
