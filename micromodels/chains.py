@@ -184,3 +184,37 @@ def best_chain(
             chain[j] = boxes[j][k]
         i = j
     return Chain(float(costs[grid.last][0]) / gap, chain)
+
+
+def follow(
+    grid: Trellis, start: Box, step: int, claimed: Mapping[int, Sequence[Box]], cfg: TrackerConfig
+) -> dict[int, Box]:
+    """Where the detector sees the object of a box whose track ends (step 1, from grid.first) or
+    starts (step -1, from grid.last) inside the gap: frame by frame the unclaimed detection that
+    fits its motion best (cost at most cfg.chain_gate; velocity from the last two it stepped on),
+    until cfg.chain_max_skip frames in a row have none (the object left, or is someone else's)."""
+    out: dict[int, Box] = {}
+    last, last_at = start, grid.first if step > 0 else grid.last
+    rate = np.zeros(4)
+    i = last_at + step
+    while grid.first < i < grid.last and abs(i - last_at) <= cfg.chain_max_skip + 1:
+        taken = claimed.get(i, ())
+        free = [d for d in grid.nodes.get(i, []) if d.label == start.label and not any(d is c for c in taken)]
+        if free:
+            gap = abs(i - last_at)
+            cost = _transition([last], free, gap, rate, cfg)[0] - cfg.chain_miss_cost * (gap - 1)
+            k = int(np.argmin(cost))
+            if cost[k] <= cfg.chain_gate:
+                box = free[k]
+                size = math.sqrt(_size(last) * _size(box))
+                rate = np.array(
+                    [
+                        (box.x + box.w / 2 - last.x - last.w / 2) / size / gap,
+                        (box.y + box.h / 2 - last.y - last.h / 2) / size / gap,
+                        math.log(max(1.0, box.w) / max(1.0, last.w)) / gap,
+                        math.log(max(1.0, box.h) / max(1.0, last.h)) / gap,
+                    ]
+                )
+                out[i], last, last_at = box, box, i
+        i += step
+    return out

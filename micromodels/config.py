@@ -104,6 +104,9 @@ class TrackerConfig:
     chain_resize_sigma: float = 0.03
     chain_score_weight: float = 1.0  # cost of a detection's doubt (1 - score) on the chain
     chain_look_weight: float = 1.0  # cost of a detection's colour unlikeness to the two labeled boxes
+    # A track that ends or starts in a gap follows detections whose motion cost from its last one is at
+    # most this (9: three standard deviations; higher: follows faster turns, and jumps to neighbours).
+    chain_gate: float = 9.0
     # A pair of labeled boxes whose best chain costs more than this per frame is not linked by it:
     # the cost of a frame without a detection, i.e. no better than a chain of nothing (higher: more
     # links, more wrong ones; lower: more tracks end and start in the gap).
@@ -139,6 +142,9 @@ class PrelabelConfig:
     # averaging boxes (higher: extents follow the detector; lower: the tracker's smoother boxes)
     tracker_weight: float = 0.5  # how much the tracker's own weight counts when choosing a hypothesis
     interpolation_weight: float = 0.0  # the interpolated box as a hypothesis (weight vs tracker options)
+    # The detector chain's box of a linked track as a hypothesis, weighed against all the tracker's
+    # options together (higher: boxes follow the detections that linked the track; lower: the tracker).
+    chain_weight: float = 1.0
     interpolate_below: float = 0.3  # tracker confidence under which an unbacked box is interpolated
     # Forward and backward passes overlapping less than this, with no detection backing either: the
     # tracker lost the object somewhere in the gap, and the interpolation is the safer guess.

@@ -99,6 +99,9 @@ def fuse_frame(
         if cand.interpolated is not None and cfg.interpolation_weight > 0:
             hypotheses.append((cand.interpolated, cfg.interpolation_weight))
         total = sum(w for _, w in hypotheses) or 1.0
+        if cand.chain is not None:  # weighed as much as all the tracker's options together
+            hypotheses.append((replace(cand.chain, track_id=cand.track_id), cfg.chain_weight * total))
+            total += cfg.chain_weight * total
         best: tuple[float, Box, int, float] | None = None
         for box, w in hypotheses:
             k, overlap = _best_detection(box, detections, used)

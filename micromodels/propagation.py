@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from micromodels.chains import Chain, Trellis, best_chain, eligible, trellis
+from micromodels.chains import Chain, Trellis, best_chain, eligible, follow, trellis
 from micromodels.config import TrackerConfig
 from micromodels.frames import read_frame
 from micromodels.metrics import iou
@@ -32,6 +32,7 @@ class Candidate:
     anchor_distance: int  # frames to the nearest labeled frame with this track
     two_sided: bool  # a labeled frame with this track lies on both sides
     interpolated: Box | None = None
+    chain: Box | None = None  # the detector chain's detection on this frame, when the link had one
 
 
 def assign_track_ids(labeled: Sequence[LabeledFrame]) -> list[LabeledFrame]:
@@ -109,6 +110,7 @@ def link_tracks(
     previous: LabeledFrame | None = None
     for frame in frames:
         boxes = list(frame.boxes)
+        grid: Trellis | None = None
         if previous is not None and (detections is not None or any(b.track_id is None for b in boxes)):
             a = previous
             fwd = propagate(clip, a.boxes, range(a.index, frame.index + 1), cfg, should_stop)
@@ -170,14 +172,28 @@ def link_tracks(
                 taken.add(tid)
             if grid is None:
                 _last_left(a, boxes, fwd, bwd, linked_a, taken)
+            claimed: dict[int, list[Box]] = {}
             for (ka, kb), chain in found.items():
                 tid = a.boxes[ka].track_id
                 if tid is not None and boxes[kb].track_id == tid:
                     chain_boxes[(a.index, tid)] = chain.boxes
+                    for i, box in chain.boxes.items():
+                        claimed.setdefault(i, []).append(box)
         for k, box in enumerate(boxes):
             if box.track_id is None:
                 boxes[k] = replace(box, track_id=next_id)
                 next_id += 1
+        if previous is not None and grid is not None:
+            a = previous
+            # Tracks that end or start in the gap: where the detector still sees their object.
+            a_ids = {box.track_id for box in a.boxes}
+            b_ids = {box.track_id for box in boxes}
+            for box in a.boxes:
+                if box.track_id is not None and box.track_id not in b_ids:
+                    chain_boxes[(a.index, box.track_id)] = follow(grid, box, 1, claimed, cfg)
+            for box in boxes:
+                if box.track_id is not None and box.track_id not in a_ids:
+                    chain_boxes[(a.index, box.track_id)] = follow(grid, box, -1, claimed, cfg)
         previous = LabeledFrame(frame.index, tuple(boxes))
         out.append(previous)
     return LinkedTracks(out, passes, chain_boxes)
@@ -371,41 +387,47 @@ def propagate_tracks(
         for tid, ka in a_ids.items():
             kb = b_ids.get(tid)
             if kb is None:  # the track ends somewhere in the gap: forward pass only
+                seen = linked.chains.get((a.index, tid))
+                until = max(seen, default=a.index) if seen is not None else b.index
                 for k in range(gap - 1):
                     ahead = fwd[k].get(ka)
-                    if ahead is not None and not ahead.lost:
-                        out[a.index + k + 1].append(_one_sided(a.boxes[ka], ahead, k + 1))
+                    if ahead is not None and not ahead.lost and a.index + k + 1 <= until:
+                        cand = _one_sided(a.boxes[ka], ahead, k + 1)
+                        out[a.index + k + 1].append(replace(cand, chain=(seen or {}).get(a.index + k + 1)))
                 continue
             end_f = fwd[-1].get(ka)
             end_b = bwd[-1].get(kb)
             rel_f = _reliability(iou(end_f.box, b.boxes[kb]) if end_f else 0.0, cfg)
             rel_b = _reliability(iou(end_b.box, a.boxes[ka]) if end_b else 0.0, cfg)
             check = AppearanceCheck(clip, [(a.index, a.boxes[ka]), (b.index, b.boxes[kb])], cfg)
+            chain = linked.chains.get((a.index, tid), {})
             for k in range(gap - 1):
                 i = a.index + k + 1
                 tf, tb = fwd[k].get(ka), bwd[gap - 2 - k].get(kb)
                 interp = lerp(a.boxes[ka], b.boxes[kb], (i - a.index) / gap)
-                out[i].append(
-                    _two_sided(
-                        tid,
-                        tf,
-                        tb,
-                        rel_f * (b.index - i) / gap,
-                        rel_b * (i - a.index) / gap,
-                        interp,
-                        min(i - a.index, b.index - i),
-                        check,
-                        i,
-                        cfg.mix_iou,
-                    )
+                made = _two_sided(
+                    tid,
+                    tf,
+                    tb,
+                    rel_f * (b.index - i) / gap,
+                    rel_b * (i - a.index) / gap,
+                    interp,
+                    min(i - a.index, b.index - i),
+                    check,
+                    i,
+                    cfg.mix_iou,
                 )
+                out[i].append(replace(made, chain=chain.get(i)))
         for tid, kb in b_ids.items():  # tracks born in the gap: backward pass only
             if tid in a_ids:
                 continue
+            seen = linked.chains.get((a.index, tid))
+            since = min(seen, default=b.index) if seen is not None else a.index
             for k in range(gap - 1):
                 behind = bwd[k].get(kb)
-                if behind is not None and not behind.lost:
-                    out[b.index - k - 1].append(_one_sided(b.boxes[kb], behind, k + 1))
+                if behind is not None and not behind.lost and b.index - k - 1 >= since:
+                    cand = _one_sided(b.boxes[kb], behind, k + 1)
+                    out[b.index - k - 1].append(replace(cand, chain=(seen or {}).get(b.index - k - 1)))
     return {i: _drop_duplicates(cands, cfg) for i, cands in out.items()}
 
 

@@ -15,8 +15,9 @@ import numpy as np
 from fixtures.make_clips import _background
 from micromodels import Clip, LabeledFrame, PrelabelConfig
 from micromodels.chains import best_chain, trellis
-from micromodels.metrics import iou
-from micromodels.propagation import link_tracks
+from micromodels.engine import fuse_all
+from micromodels.metrics import iou, score_clip
+from micromodels.propagation import link_tracks, propagate_tracks
 from micromodels.types import Box
 
 WIDTH, HEIGHT, SIDE = 224, 128, 30
@@ -122,3 +123,33 @@ def test_a_chain_costs_the_same_per_frame_whatever_the_object_size() -> None:
         assert chain is not None and len(chain.boxes) == 19
         costs.append(chain.cost)
     assert abs(costs[0] - costs[1]) < 1e-6
+
+
+def _door(frames: int) -> list[list[Box]]:
+    """A resident crossing the top; a walker crossing the bottom right to left; a stander by a door at
+    the bottom, gone through it after frame 12 as the walker passes in front of it."""
+    scenes = []
+    for i in range(frames):
+        boxes = [Box(10 + 3 * i, 10, SIDE, SIDE, 0, 1.0, 1)]
+        if i <= 12:
+            boxes.append(Box(96, 84, SIDE, SIDE, 0, 1.0, 2))
+        boxes.append(Box(135 - 3 * i, 84, SIDE, SIDE, 0, 1.0, 3))  # over the door at frame 13
+        scenes.append(boxes)
+    return scenes
+
+
+def test_a_track_that_ends_in_a_gap_ends_where_the_detector_last_saw_its_object(tmp_path: Path) -> None:
+    scenes = _door(40)
+    clip = _write(tmp_path / "door", scenes, seed=6)
+    config = PrelabelConfig()
+    labeled = _bare(scenes, [0, 39])
+    detections = _detections(scenes)
+    linked = link_tracks(clip, labeled, config.tracker, detections=detections)
+    stander = linked.frames[0].boxes[1].track_id
+    candidates = propagate_tracks(clip, linked.frames, config.tracker, linked=linked)
+    boxes, _ = fuse_all(40, clip, linked.frames, detections, candidates, config, 0)
+    assert all(any(b.track_id == stander for b in boxes[i]) for i in range(1, 7))  # before the walker
+    # Gone after frame 12: no box of its track is left on the background or on the walker.
+    assert not [i for i in range(13, 39) if any(b.track_id == stander for b in boxes[i])]
+    truth = {i: tuple(scenes[i]) for i in range(40)}
+    assert score_clip(boxes, truth, list(range(1, 39))).precision == 1.0
