@@ -1,7 +1,8 @@
 """Fuse tracker candidates, interpolation and detections into one pre-label per track and frame.
 
 Per human track and frame: of the track's hypotheses (the forward and backward tracker boxes, their
-mix), the one a detection backs most wins, and a confident backing detection pulls the box toward
+mix, and the detector chain's detection that linked the track, ``chains.py``), the one a detection
+backs most wins, and a confident backing detection pulls the box toward
 itself (weight ``detector_pull``); an unbacked box falls back to the interpolation between the
 labeled boxes where the tracker is unsure or its passes part ways. Detections left over are linked
 into tracks (IoU, frame to frame); a detector-only track is shown when it is long and confident
