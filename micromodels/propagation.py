@@ -176,7 +176,9 @@ def link_tracks(
             for (ka, kb), chain in found.items():
                 tid = a.boxes[ka].track_id
                 if tid is not None and boxes[kb].track_id == tid:
-                    chain_boxes[(a.index, tid)] = chain.boxes
+                    chain_boxes[(a.index, tid)] = _filled(
+                        a.boxes[ka], a.index, boxes[kb], frame.index, chain.boxes
+                    )
                     for i, box in chain.boxes.items():
                         claimed.setdefault(i, []).append(box)
         for k, box in enumerate(boxes):
@@ -197,6 +199,19 @@ def link_tracks(
         previous = LabeledFrame(frame.index, tuple(boxes))
         out.append(previous)
     return LinkedTracks(out, passes, chain_boxes)
+
+
+def _filled(start: Box, first: int, end: Box, last: int, chain: dict[int, Box]) -> dict[int, Box]:
+    """The chain with the frames it skipped (at most cfg.chain_max_skip in a row) filled by
+    interpolating between its neighbouring boxes: one object's path, so it moved between them."""
+    known = {first: start, **chain, last: end}
+    steps = sorted(known)
+    out = dict(chain)
+    for i, j in pairwise(steps):
+        for k in range(i + 1, j):
+            box = lerp(known[i], known[j], (k - i) / (j - i))
+            out[k] = replace(box, score=min(known[i].score, known[j].score), source="interpolation")
+    return out
 
 
 def _unbacked_run(fwd: Passes, bwd: Passes, ka: int, kb: int, grid: Trellis, cfg: TrackerConfig) -> int:

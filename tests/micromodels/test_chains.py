@@ -153,3 +153,17 @@ def test_a_track_that_ends_in_a_gap_ends_where_the_detector_last_saw_its_object(
     assert not [i for i in range(13, 39) if any(b.track_id == stander for b in boxes[i])]
     truth = {i: tuple(scenes[i]) for i in range(40)}
     assert score_clip(boxes, truth, list(range(1, 39))).precision == 1.0
+
+
+def test_frames_a_linked_chain_skipped_are_filled_along_its_path(tmp_path: Path) -> None:
+    scenes = _crossing(40)
+    clip = _write(tmp_path / "skips", scenes, seed=7)
+    detections = _detections(scenes)
+    for i in (5, 6, 20, 30):  # the detector misses both squares on these frames
+        detections[i] = ()
+    linked = link_tracks(clip, _bare(scenes, [0, 39]), PrelabelConfig().tracker, detections=detections)
+    tid = linked.frames[0].boxes[0].track_id
+    assert tid is not None
+    chain = linked.chains[(0, tid)]
+    assert sorted(chain) == list(range(1, 39))
+    assert all(iou(chain[i], scenes[i][0]) > 0.7 for i in (5, 6, 30))  # the square in the open
