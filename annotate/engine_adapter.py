@@ -127,6 +127,7 @@ def train_config(video: Video) -> TrainConfig:
     return TrainConfig(
         base_weights=base_weights_for(video),
         epochs=settings.ANNOTATE_TRAIN_EPOCHS,
+        clipnet_max_steps=settings.ANNOTATE_CLIPNET_MAX_STEPS,
         time_budget_seconds=float(video.project.train_time_budget or settings.ANNOTATE_TRAIN_TIME_BUDGET),
         imgsz=settings.ANNOTATE_TRAIN_IMGSZ,
         device=settings.ANNOTATE_TRAIN_DEVICE,

@@ -341,8 +341,10 @@ LOGGING = {
 }
 
 # --- Annotation loop (issue 4): generations, pre-labels, suggestions, efficiency ----------------------
-# Training budget of one generation. The engine stops at whichever comes first: the epochs or the time.
+# Training budget of one generation. The engine stops at whichever comes first: the time, or the
+# epochs (YOLO) / the optimiser steps (ClipNet, the CPU default without base weights).
 ANNOTATE_TRAIN_EPOCHS = env_int("ANNOTATE_TRAIN_EPOCHS", 300, minimum=1)
+ANNOTATE_CLIPNET_MAX_STEPS = env_int("ANNOTATE_CLIPNET_MAX_STEPS", 4000, minimum=1)
 ANNOTATE_TRAIN_TIME_BUDGET = env_int("ANNOTATE_TRAIN_TIME_BUDGET", 45, minimum=1)  # seconds
 ANNOTATE_TRAIN_IMGSZ = env_int("ANNOTATE_TRAIN_IMGSZ", 320, minimum=32)
 ANNOTATE_TRAIN_DEVICE = env_str("ANNOTATE_TRAIN_DEVICE", "auto")  # "auto", "cpu", "cuda:0", ...

@@ -22,13 +22,18 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def trained(clip_video, truth, tiny_training, django_capture_on_commit_callbacks) -> Generation:
+def trained(clip_video, truth, tiny_training, settings, django_capture_on_commit_callbacks) -> Generation:
+    # A fixed number of steps, not the wall-clock budget: on a busy machine a 6 s budget can end
+    # before the model learns, and the transfer start, which has only the model, would then find nothing.
+    settings.ANNOTATE_TRAIN_TIME_BUDGET = 600
+    settings.ANNOTATE_CLIPNET_MAX_STEPS = 150
     label_from_truth(clip_video, truth, [0, 8, 16, 24, 32, 39])
     with django_capture_on_commit_callbacks(execute=False):
         generation, _ = generation_start(video=clip_video)
     generation_execute(generation_id=generation.id)  # what the worker runs
     generation.refresh_from_db()
     assert generation.status == JobStatus.SUCCEEDED, generation.error
+    assert generation.metrics["steps"] == 150
     return generation
 
 
