@@ -59,13 +59,14 @@ MOT_CLASSES = (
 
 
 def _seqinfo(clip: ClipInfo) -> str:
-    fps = clip.fps or 0
+    # A sampled clip is described as its source: frame numbers are the source's (see ClipInfo).
+    fps = clip.source_fps or clip.fps or 0
     return (
         "[Sequence]\n"
         f"name={clip_folder(clip)}\n"
         "imDir=img1\n"
         f"frameRate={_num(fps)}\n"
-        f"seqLength={clip.frame_count}\n"
+        f"seqLength={clip.number_count}\n"
         f"imWidth={clip.width}\n"
         f"imHeight={clip.height}\n"
         "imExt=.jpg\n"
@@ -109,7 +110,8 @@ def write_mot(
                         ids[(box.track_id, box.class_index)] = mot_id
                 visibility = "0.5" if box.occluded else "1"
                 handle.write(
-                    f"{box.frame_index + 1},{mot_id},{_num(box.x)},{_num(box.y)},{_num(box.w)},{_num(box.h)},"
+                    f"{clip.number(box.frame_index) + 1},{mot_id},"
+                    f"{_num(box.x)},{_num(box.y)},{_num(box.w)},{_num(box.h)},"
                     f"1,{class_column[box.class_index]},{visibility}\n"
                 )
                 count += 1
