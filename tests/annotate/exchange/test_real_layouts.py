@@ -430,3 +430,33 @@ def test_an_uploaded_zip_without_pictures_is_refused_and_leaves_no_row_or_file(p
     assert not Video.objects.exists()
     uploads = Path(settings.MEDIA_ROOT) / "uploads"
     assert not uploads.exists() or not [p for p in uploads.rglob("*") if p.is_file()]
+
+
+# MOT17's det/det.txt layout (DPM detections): frame, -1, x, y, w, h, the detector's own score, -1, -1, -1.
+DPM_DET = """\
+1,-1,399.2,182.3,121.5,229.1,35.2,-1,-1,-1
+1,-1,282.0,201.7,92.4,184.0,-0.41,-1,-1,-1
+2,-1,63.1,153.9,82.0,288.5,2.3092,-1,-1,-1
+3,-1,600.5,140.0,60.0,200.0,-1.3,-1,-1,-1
+3,-1,10.0,20.0,30.0,40.0,-1,-1,-1,-1
+"""
+
+
+@pytest.mark.skipif(not TUD.is_dir(), reason="../shared/eval/TUD-Campus is absent")
+def test_a_mot_det_txt_with_detector_scores_imports_as_rescaled_predictions(project, settings, tmp_path):
+    settings.ANNOTATE_IMPORT_ROOTS = [*settings.ANNOTATE_IMPORT_ROOTS, TUD.parent]
+    LabelClass.objects.filter(project=project).exclude(index=0).delete()
+    video = ingest_path(project, TUD / "img1")
+    det = tmp_path / "TUD-Campus" / "det" / "det.txt"
+    det.parent.mkdir(parents=True)
+    det.write_text(DPM_DET)
+
+    result = labels_import(video=video, path=det, format="mot")
+
+    assert result.boxes == 5
+    rows = list(Box.objects.order_by("frame__index", "id").values_list("source", "review_state", "score"))
+    assert all(source == BoxSource.MODEL and state == ReviewState.PENDING for source, state, _ in rows)
+    low, high = -1.3, 35.2  # the file's range; -1 is MOT's "no score", not a score
+    expected = [(s - low) / (high - low) for s in (35.2, -0.41, 2.3092, -1.3)] + [None]
+    assert [score for *_, score in rows] == pytest.approx(expected)
+    assert any("rescaled linearly to 0..1" in note and "-1.3 to 35.2" in note for note in result.notes)
