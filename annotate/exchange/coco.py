@@ -1,6 +1,7 @@
 """COCO detection JSON, streamed out and read back as a stream.
 
-Out: ``images`` (file_name, width, height, frame_index, video_id), ``annotations`` (bbox [x, y, w, h]
+Out: ``images`` (file_name, width, height, frame_index: the frame's number in the clip's source,
+video_id), ``annotations`` (bbox [x, y, w, h]
 in pixels, area, iscrowd 0, category_id, track_id, source, generation and, for model boxes, score;
 ``attributes`` with track_id, occluded and keyframe, where CVAT and Datumaro read them),
 ``categories`` (id = class index + 1). The document is written piece by piece from iterator queries.
@@ -103,7 +104,7 @@ def write_coco(
             "file_name": file_name,
             "width": clip.width,
             "height": clip.height,
-            "frame_index": frame.frame_index,
+            "frame_index": clip.number(frame.frame_index),
             "video_id": frame.video_id,
         }
         out.write(("," if images else "") + "\n" + _dump(image))

@@ -6,7 +6,8 @@ In (streamed with defusedxml's iterparse: no entity expansion, memory per elemen
 * for video: ``<track id label>`` holding ``<box frame outside occluded keyframe ...>`` for every
   frame of the track (CVAT writes interpolated frames too); ``outside="1"`` ends the object's
   visibility and is no box. ``frame`` is CVAT's frame number: matched to a picture named
-  ``frame_<6 digits>`` (CVAT's own frame names) first, else read as the clip's 0-based frame index.
+  ``frame_<6 digits>`` (CVAT's own frame names) first, else read as the frame number in the clip's
+  source (annotate.exchange.matching: the clip's index unless it was sampled).
   ``meta/task/original_size`` is the size the boxes were drawn on.
 Polygons, polylines, points, skeletons, ellipses, masks and tags are not boxes: skipped and counted.
 
@@ -204,8 +205,8 @@ def write_cvat_video(
         tracks.setdefault(key, []).append(box)
     out.write('<?xml version="1.0" encoding="utf-8"?>\n<annotations>\n  <version>1.1</version>\n  <meta>\n')
     out.write(f"    <task>\n      <name>{_text(clip.name)}</name>\n      <size>{clip.frame_count}</size>\n")
-    out.write("      <mode>interpolation</mode>\n      <start_frame>0</start_frame>\n")
-    out.write(f"      <stop_frame>{max(clip.frame_count - 1, 0)}</stop_frame>\n      <labels>\n")
+    out.write(f"      <mode>interpolation</mode>\n      <start_frame>{clip.number(0)}</start_frame>\n")
+    out.write(f"      <stop_frame>{max(clip.number_count - 1, 0)}</stop_frame>\n      <labels>\n")
     for _index, name in classes:
         out.write(
             f"        <label>\n          <name>{_text(name)}</name>\n"
@@ -220,13 +221,13 @@ def write_cvat_video(
         source = "manual" if boxes[0].source == "human" else "auto"
         out.write(f'  <track id="{number}" label={quoteattr(label)} source="{source}">\n')
         for position, box in enumerate(boxes):
-            out.write(_box_line(box, outside=False))
+            out.write(_box_line(box, clip, outside=False))
             count += 1
             following = boxes[position + 1] if position + 1 < len(boxes) else None
             gap = following is None or following.frame_index > box.frame_index + 1
             if gap and box.frame_index + 1 < clip.frame_count:
                 # CVAT would stretch the object over a gap or to the end; an outside box stops it.
-                out.write(_box_line(box._replace(frame_index=box.frame_index + 1), outside=True))
+                out.write(_box_line(box._replace(frame_index=box.frame_index + 1), clip, outside=True))
         out.write("  </track>\n")
         if count % 1000 < len(boxes):
             progress(count)
@@ -277,10 +278,12 @@ def write_cvat_images(
     return images, boxes
 
 
-def _box_line(box: BoxRow, *, outside: bool) -> str:
+def _box_line(box: BoxRow, clip: ClipInfo, *, outside: bool) -> str:
     # Every stored box is a keyframe: CVAT must not re-interpolate boxes people or models placed.
+    # ``frame`` is the source's frame number, as imports read it (ClipInfo.number).
     return (
-        f'    <box frame="{box.frame_index}" outside="{int(outside)}" occluded="{int(box.occluded)}" '
+        f'    <box frame="{clip.number(box.frame_index)}" outside="{int(outside)}" '
+        f'occluded="{int(box.occluded)}" '
         f'keyframe="1" xtl="{_num(box.x)}" ytl="{_num(box.y)}" xbr="{_num(box.x + box.w)}" '
         f'ybr="{_num(box.y + box.h)}" z_order="0">\n    </box>\n'
     )

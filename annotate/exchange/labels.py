@@ -50,6 +50,8 @@ class ParsedLabels:
     empty_frames: list[FrameRef] = field(default_factory=list)
     # What the reader left out on purpose, by reason ("MOT rows marked ignore": 12), for the report.
     skipped: dict[str, int] = field(default_factory=dict)
+    # What the reader did that the user should know (scores rescaled), for the report.
+    notes: list[str] = field(default_factory=list)
     # The file is detector output (a COCO results list): it imports as predictions.
     predictions: bool = False
 

@@ -13,6 +13,9 @@ id, else the class column by name through ``labels.txt`` (beside gt.txt or in gt
 MOTChallenge class names (1 pedestrian ... 12 reflection) when there is a class column; a file with no
 class at all takes the one project class (or the one asked for). Rows whose consider flag is 0 are
 skipped and counted; visibility below 1 marks the box occluded. A MOT id of -1 means "no track".
+Confidence (column 7 of 6/7/10-column files): -1 is no score; a ``det.txt`` is a detector's output and
+imports as predictions; scores outside 0..1 (a detector's own scale) are rescaled linearly over the
+file to 0..1, keeping their order, and the import's notes say so.
 """
 
 from __future__ import annotations
@@ -59,13 +62,14 @@ MOT_CLASSES = (
 
 
 def _seqinfo(clip: ClipInfo) -> str:
-    fps = clip.fps or 0
+    # A sampled clip is described as its source: frame numbers are the source's (see ClipInfo).
+    fps = clip.source_fps or clip.fps or 0
     return (
         "[Sequence]\n"
         f"name={clip_folder(clip)}\n"
         "imDir=img1\n"
         f"frameRate={_num(fps)}\n"
-        f"seqLength={clip.frame_count}\n"
+        f"seqLength={clip.number_count}\n"
         f"imWidth={clip.width}\n"
         f"imHeight={clip.height}\n"
         "imExt=.jpg\n"
@@ -109,7 +113,8 @@ def write_mot(
                         ids[(box.track_id, box.class_index)] = mot_id
                 visibility = "0.5" if box.occluded else "1"
                 handle.write(
-                    f"{box.frame_index + 1},{mot_id},{_num(box.x)},{_num(box.y)},{_num(box.w)},{_num(box.h)},"
+                    f"{clip.number(box.frame_index) + 1},{mot_id},"
+                    f"{_num(box.x)},{_num(box.y)},{_num(box.w)},{_num(box.h)},"
                     f"1,{class_column[box.class_index]},{visibility}\n"
                 )
                 count += 1
@@ -188,7 +193,36 @@ def parse_mot(source: Source) -> ParsedLabels:
     if text is None:
         return parsed
     _parse_lines(text, PurePosixPath(gt).name, id_classes, class_names, parsed)
+    if PurePosixPath(gt).name == "det.txt":
+        parsed.predictions = True  # a detector's output: pending predictions for people to review
+    _rescale_scores(parsed)
     return parsed
+
+
+def _rescale_scores(parsed: ParsedLabels) -> None:
+    """Detector scores on their own scale (DPM margins such as -0.3 or 35.2) become 0..1, linearly over
+    the file: ``(score - lowest) / (highest - lowest)``. The order of the scores, all a threshold needs,
+    is kept; a file whose scores are all within 0..1 is left as it is."""
+    scores = [i.score for i in parsed.items if i.score is not None]
+    if not scores or all(0 <= s <= 1 for s in scores):
+        return
+    low, high = min(scores), max(scores)
+    if high == low:
+        for item in parsed.items:
+            item.score = None
+        parsed.notes.append(
+            f"every score in the file is {low:g}, outside 0..1 and telling nothing apart: "
+            f"{len(scores)} boxes imported without a score"
+        )
+        return
+    for item in parsed.items:
+        if item.score is not None:
+            item.score = (item.score - low) / (high - low)
+    parsed.notes.append(
+        f"the file's scores run from {low:g} to {high:g}, not 0..1 (a detector's own scale): "
+        f"{len(scores)} scores rescaled linearly to 0..1 ((score - {low:g}) / {high - low:g}), "
+        "keeping their order"
+    )
 
 
 def _parse_lines(
@@ -246,7 +280,14 @@ def _parse_lines(
                 )
                 continue
             label = names[klass - 1]
-        score = conf if not mot17 and conf is not None and math.isfinite(conf) and conf >= 0 else None
+        # -1 is MOT's "no score" (ground truth files); a detector's own scores may be any number.
+        if not mot17 and conf is not None and math.isfinite(conf) and conf != -1:
+            score: float | None = conf
+        elif not mot17 and conf is not None and conf != -1:
+            parsed.errors.append(f"{where}: confidence must be a finite number (or -1 for none)")
+            continue
+        else:
+            score = None
         parsed.items.append(
             LabelItem(
                 where=f"{where} (id {mot_id})",

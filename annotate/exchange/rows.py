@@ -78,6 +78,22 @@ class ClipInfo:
     height: int
     fps: float | None
     frame_count: int
+    # By index, the frame's number in the source (Frame.source_index); empty when they are the same.
+    # Frame numbers in MOT, CVAT for video and COCO frame_index are written in this numbering, the
+    # one imports read them in (annotate.exchange.matching).
+    source_numbers: tuple[int, ...] = ()
+    source_fps: float | None = None  # the source's rate, when the clip was sampled
+
+    def number(self, index: int) -> int:
+        """The frame number a file writes for the clip's frame ``index`` (0-based)."""
+        if self.source_numbers and 0 <= index < len(self.source_numbers):
+            return self.source_numbers[index]
+        return index
+
+    @property
+    def number_count(self) -> int:
+        """Frames of the source up to the last frame kept (the clip's frame count when unsampled)."""
+        return self.number(self.frame_count - 1) + 1 if self.frame_count else 0
 
 
 def export_videos(*, project_id: int, flt: ExportFilter) -> QuerySet[Video]:
@@ -130,8 +146,24 @@ def export_clips(*, project_id: int, flt: ExportFilter) -> dict[int, ClipInfo]:
         width, height = video.width, video.height
         if not width or not height:
             width, height = _size_from_first_frame(video)
-        clips[video.id] = ClipInfo(video.id, video.name, width, height, video.fps, video.frame_count)
+        numbers, source_fps = _source_numbers(video)
+        clips[video.id] = ClipInfo(
+            video.id, video.name, width, height, video.fps, video.frame_count, numbers, source_fps
+        )
     return clips
+
+
+def _source_numbers(video: Video) -> tuple[tuple[int, ...], float | None]:
+    rows = list(
+        Frame.objects.filter(video=video).order_by("index").values_list("index", "source_index", "timestamp")
+    )
+    numbers = tuple(index if source is None else source for index, source, _t in rows)
+    if numbers == tuple(range(len(numbers))):
+        return (), None
+    # The source's rate from the last frame kept: its number over its time.
+    _index, source, timestamp = rows[-1]
+    fps = round(source / timestamp, 3) if source and timestamp > 0 else None
+    return numbers, fps
 
 
 def _size_from_first_frame(video: Video) -> tuple[int, int]:

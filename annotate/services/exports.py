@@ -292,14 +292,16 @@ def _write_mot_frames(
     sink: Any, *, project: Project, options: ExportOptions, clips: dict[int, Any], report: Progress, done: int
 ) -> None:
     """MOT evaluators read every frame up to seqLength as labeled; ``gt/frames.txt`` lists the frames
-    this export vouches for (1-based, as in gt.txt), and ``img1/`` holds their pictures on request."""
+    this export vouches for (1-based source frame numbers, as in gt.txt), and ``img1/`` holds their
+    pictures on request."""
     written: dict[int, list[int]] = {clip_id: [] for clip_id in clips}
     for copied, frame in enumerate(iter_frames(project_id=project.id, flt=options.filter), 1):
-        written[frame.video_id].append(frame.frame_index + 1)
+        written[frame.video_id].append(clips[frame.video_id].number(frame.frame_index) + 1)
         if options.with_images:
             suffix = Path(frame.image).suffix.lower() or ".jpg"
             sink.copy_media(
-                f"{mot.clip_folder(clips[frame.video_id])}/img1/{frame.frame_index + 1:06d}{suffix}",
+                f"{mot.clip_folder(clips[frame.video_id])}/img1/"
+                f"{clips[frame.video_id].number(frame.frame_index) + 1:06d}{suffix}",
                 frame.image,
             )
             if copied % IMAGE_CHUNK == 0:

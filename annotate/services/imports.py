@@ -64,6 +64,7 @@ EDGE_TOLERANCE_PX = 0.01
 # Another picture size counts as the same picture scaled when the aspect ratios differ less than this.
 ASPECT_TOLERANCE = 0.01
 PROGRESS_EVERY = 5000
+NOT_KEPT = "boxes on source frames the clip did not keep (it was sampled)"
 
 Progress = Callable[[int, int], None]
 
@@ -151,6 +152,7 @@ class _Plan:
     counts: dict[str, int]
     notes: list[str]
     skipped: dict[str, int]
+    not_kept: str | None = None  # the note on boxes skipped on source frames a sampled clip lacks
 
 
 # -- reading ---------------------------------------------------------------------------------------
@@ -262,12 +264,24 @@ def file_sha256(path: Path) -> str:
 
 def _clip_frames(video: Video) -> ClipFrames:
     rows = list(
-        Frame.objects.filter(video=video).order_by("index").values_list("id", "index", "original_name")
+        Frame.objects.filter(video=video)
+        .order_by("index")
+        .values_list("id", "index", "original_name", "source_index")
     )
-    names = [""] * (max((r[1] for r in rows), default=-1) + 1)
-    for _pk, index, original in rows:
+    size = max((r[1] for r in rows), default=-1) + 1
+    names = [""] * size
+    numbers = list(range(size))
+    for _pk, index, original, source_index in rows:
         names[index] = original
-    return ClipFrames(name=video.name, count=len(rows), original_names=names, pks={r[0]: r[1] for r in rows})
+        if source_index is not None:
+            numbers[index] = source_index
+    return ClipFrames(
+        name=video.name,
+        count=len(rows),
+        original_names=names,
+        pks={r[0]: r[1] for r in rows},
+        source_numbers=numbers,
+    )
 
 
 def _size_factor(
@@ -318,6 +332,8 @@ def _check(parsed: ParsedLabels, *, video: Video, options: ImportOptions) -> tup
     if options.default_class is not None and options.default_class not in by_name:
         errors.append(f"default class {options.default_class!r} is not a class of this project")
     span = f"frames 0-{clip_frames.count - 1}" if clip_frames.count else "no frames"
+    if clip_frames.sampled:
+        span = f"source frame numbers 0-{clip_frames.number_span - 1}, {clip_frames.count} of them kept"
     to_create: list[str] = []
     checked: list[_Checked] = []
     counts = {"clipped": 0, "dropped": 0, "rescaled": 0}
@@ -327,13 +343,20 @@ def _check(parsed: ParsedLabels, *, video: Video, options: ImportOptions) -> tup
     scaled_down = bool(video.max_width) and video.width == video.max_width
     oversized = 0
     for ref in parsed.empty_frames:
-        index, _what = matcher.resolve(ref)
+        index = matcher.resolve(ref).index
         if index is not None and 0 <= index < clip_frames.count:
             covered.add(index)
+    not_kept: set[int] = set()  # source frame numbers the sampled clip did not keep
+    skipped = dict(parsed.skipped)
     for item in parsed.items:
-        index, what = matcher.resolve(FrameRef(item.frame_name, item.frame_index, item.frame_pk))
+        match = matcher.resolve(FrameRef(item.frame_name, item.frame_index, item.frame_pk))
+        index, what = match.index, match.what
+        if match.not_kept:
+            skipped[NOT_KEPT] = skipped.get(NOT_KEPT, 0) + 1
+            not_kept.add(match.number if match.number is not None else -1)
+            continue
         if index is None or not 0 <= index < clip_frames.count:
-            if "not the name" in what or "several frames" in what:
+            if match.problem:
                 errors.append(f"{item.where}: {what}")
             else:
                 errors.append(f"{item.where}: {what} matches no frame of clip {video.name!r} ({span})")
@@ -410,12 +433,27 @@ def _check(parsed: ParsedLabels, *, video: Video, options: ImportOptions) -> tup
             f"{width}x{height} at ingest (max width {video.max_width}); the file gives no picture size to "
             "rescale from: give images[].width/height (COCO), or import into a clip ingested at full size"
         )
-    notes = [matcher.rule] if matcher.rule else []
+    notes = [n for n in (matcher.numbering, matcher.rule) if n]
+    not_kept_note = None
+    if not_kept:
+        not_kept_note = (
+            f"{skipped[NOT_KEPT]} boxes on {len(not_kept)} source frames that clip {video.name!r} "
+            "did not keep "
+            f"(sampled at {video.sample_fps:g} fps) were skipped, not moved to a neighbouring frame; import "
+            "into a clip ingested without --fps to keep them"
+            if video.sample_fps
+            else f"{skipped[NOT_KEPT]} boxes on {len(not_kept)} source frames that clip {video.name!r} does "
+            "not hold were skipped, not moved to a neighbouring frame"
+        )
+        notes.append(not_kept_note)
     notes += [
-        f"{n} boxes rescaled from the file's {iw}x{ih} pictures to the clip's {width}x{height}"
-        for (iw, ih), n in sizes.items()
+        *parsed.notes,
+        *[
+            f"{n} boxes rescaled from the file's {iw}x{ih} pictures to the clip's {width}x{height}"
+            for (iw, ih), n in sizes.items()
+        ],
     ]
-    return _Plan(checked, to_create, covered, counts, notes, dict(parsed.skipped)), errors
+    return _Plan(checked, to_create, covered, counts, notes, skipped, not_kept_note), errors
 
 
 # -- the import ------------------------------------------------------------------------------------
@@ -465,6 +503,8 @@ def labels_import(
         raise LabelImportError(errors)
     if not plan.items and not (options.mode == ImportMode.REPLACE and plan.covered):
         dropped = plan.counts.get("dropped", 0)
+        if plan.not_kept:
+            raise LabelImportError([f"the file holds no boxes on the clip's frames: {plan.not_kept}"])
         raise LabelImportError(
             [
                 f"the file holds no boxes inside the clip's frames ({dropped} entirely outside)"

@@ -11,9 +11,19 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from annotate.models import Box, BoxSource, Frame, LabelClass, Project, ReviewState, Track, Video, VideoStatus
+from annotate.services.videos import video_create_from_path, video_ingest
 from fixtures.make_clips import ClipTruth, make_clip
 
 ClipMaker = Callable[..., tuple[Video, ClipTruth]]
+
+
+def ingest_path(project: Project, path: Path, **options: object) -> Video:
+    """A clip ingested in-process from a server path (inside the import roots), ready."""
+    video = video_create_from_path(project=project, path=path, **options)  # type: ignore[arg-type]
+    video_ingest(video_id=video.id)
+    video.refresh_from_db()
+    assert video.status == VideoStatus.READY, video.error
+    return video
 
 
 @pytest.fixture

@@ -192,13 +192,14 @@ def test_label_studio_video_keyframes_are_interpolated_into_one_track(project, m
 
 def test_prediction_scores_outside_0_to_1_are_refused(project, make_video, tmp_path):
     video, _ = make_video(project, frames=2, labeled=False)
-    det = tmp_path / "det.txt"  # a detector's raw scores, not probabilities
-    det.write_text("1,-1,1,1,5,5,31.5\n2,-1,1,1,5,5,0.5\n")
+    (tmp_path / "labels" / "train").mkdir(parents=True)
+    (tmp_path / "data.yaml").write_text("names: [square, disc]\n")
+    (tmp_path / "labels" / "train" / "000000.txt").write_text("0 0.5 0.5 0.2 0.2 31.5\n")
 
     with pytest.raises(LabelImportError) as caught:
-        labels_import(video=video, path=det, format="mot", as_predictions=True, default_class="square")
+        labels_import(video=video, path=tmp_path, format="yolo", as_predictions=True, first_frame=0)
 
-    assert caught.value.errors == ["det.txt line 1 (id -1): score 31.5 is outside 0..1"]
+    assert caught.value.errors == ["labels/train/000000.txt line 1: score 31.5 is outside 0..1"]
 
 
 def test_cvat_xml_with_entity_expansion_is_refused(project, make_video, tmp_path):

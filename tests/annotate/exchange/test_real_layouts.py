@@ -14,11 +14,11 @@ import pytest
 from django.core.files.storage import default_storage
 
 from annotate.errors import ServiceError
-from annotate.models import Box, BoxSource, Frame, LabelClass, ReviewState, Track, Video, VideoStatus
+from annotate.models import Box, BoxSource, Frame, LabelClass, ReviewState, Track, Video
 from annotate.services.exports import ExportOptions, export_write
 from annotate.services.imports import LabelImportError, labels_import
-from annotate.services.videos import video_create_from_path, video_ingest
-from tests.annotate.exchange.conftest import add_prediction
+from annotate.services.videos import video_create_from_path
+from tests.annotate.exchange.conftest import add_prediction, ingest_path
 
 pytestmark = pytest.mark.django_db
 
@@ -30,14 +30,6 @@ def _pictures(folder: Path, names: list[str], width: int = 64, height: int = 48)
     folder.mkdir(parents=True, exist_ok=True)
     for n, name in enumerate(names):
         cv2.imwrite(str(folder / name), np.full((height, width, 3), 10 + n * 20, np.uint8))
-
-
-def _ingest(project, path: Path, **options) -> Video:
-    video = video_create_from_path(project=project, path=path, **options)
-    video_ingest(video_id=video.id)
-    video.refresh_from_db()
-    assert video.status == VideoStatus.READY, video.error
-    return video
 
 
 def _picture_under(box: Box) -> int:
@@ -76,7 +68,7 @@ def _coco(path: Path, file_names: list[str], boxed: list[str], **image_extra) ->
 def test_an_ffmpeg_folder_numbered_from_1_gets_every_box_on_its_own_picture(project, import_root, tmp_path):
     names = [f"{n:06d}.jpg" for n in range(1, 6)]  # ffmpeg -i clip.mp4 %06d.jpg starts at 1
     _pictures(import_root / "seq", names)
-    video = _ingest(project, import_root / "seq")
+    video = ingest_path(project, import_root / "seq")
     # YOLO labels for the first four pictures; the last one is unlabeled.
     root = tmp_path / "yolo"
     (root / "labels" / "train").mkdir(parents=True)
@@ -102,7 +94,7 @@ def test_a_label_studio_folder_is_ordered_by_frame_number_and_matched_by_its_upl
         "f3a4b5c6-frame_0002.jpg",
     ]
     _pictures(import_root / "ls", stored)
-    video = _ingest(project, import_root / "ls")
+    video = ingest_path(project, import_root / "ls")
     # Label Studio's COCO export names pictures images/<8 hex>-<name>, numbered from 0 by its own order.
     path = _coco(
         tmp_path / "result.json", [f"images/{n}" for n in stored], ["images/0a1b2c3d-frame_0003.jpg"]
@@ -120,7 +112,7 @@ def test_a_label_studio_folder_is_ordered_by_frame_number_and_matched_by_its_upl
 def test_roboflow_names_are_matched_to_the_picture_they_were_made_from(project, import_root, tmp_path):
     names = [f"frame_{n:04d}.jpg" for n in range(1, 5)]
     _pictures(import_root / "rf", names)
-    video = _ingest(project, import_root / "rf")
+    video = ingest_path(project, import_root / "rf")
     # Roboflow renames frame_0002.jpg; the hash ends in digits an index reader would take.
     renamed = [n.replace(".jpg", "_jpg.rf.9f8e7d6c5b4a39281706f5e4d3c2b1a0.jpg") for n in names]
 
@@ -156,14 +148,17 @@ def test_a_frame_zero_in_the_names_settles_the_numbering(project, make_video, tm
     result = labels_import(video=video, path=path, format="coco")
 
     assert Box.objects.get().frame.index == 3
-    assert result.notes == ["frame numbers in file names read as 0-based (a frame 0 is named)"]
+    assert result.notes == [
+        "frame numbers matched as clip 'clip 1''s own (it keeps every source frame)",
+        "frame numbers in file names read as 0-based (a frame 0 is named)",
+    ]
 
 
 def test_a_name_that_matches_no_picture_of_a_named_clip_is_refused_not_guessed(
     project, import_root, tmp_path
 ):
     _pictures(import_root / "seq", ["a_01.jpg", "a_02.jpg"])
-    video = _ingest(project, import_root / "seq")
+    video = ingest_path(project, import_root / "seq")
     path = _coco(tmp_path / "c.json", ["b_01.jpg"], ["b_01.jpg"])
 
     with pytest.raises(LabelImportError) as caught:
@@ -175,7 +170,7 @@ def test_a_name_that_matches_no_picture_of_a_named_clip_is_refused_not_guessed(
 
 def test_an_image_folder_is_ordered_naturally(project, import_root):
     _pictures(import_root / "nat", ["frame_10.png", "frame_2.png", "frame_1.png"])
-    video = _ingest(project, import_root / "nat")
+    video = ingest_path(project, import_root / "nat")
     names = list(Frame.objects.filter(video=video).order_by("index").values_list("original_name", flat=True))
     assert names == ["frame_1.png", "frame_2.png", "frame_10.png"]
 
@@ -273,7 +268,7 @@ def _outside_counts(gt: Path, width: int, height: int) -> tuple[int, int]:
 def test_real_mot_ground_truth_with_boxes_past_the_edge_imports_clipped(project, settings, tmp_path):
     settings.ANNOTATE_IMPORT_ROOTS = [*settings.ANNOTATE_IMPORT_ROOTS, TUD.parent]
     LabelClass.objects.filter(project=project).exclude(index=0).delete()
-    video = _ingest(project, TUD / "img1")
+    video = ingest_path(project, TUD / "img1")
     assert (video.frame_count, video.width, video.height) == (71, 640, 480)
     clipped, dropped = _outside_counts(TUD / "gt" / "gt.txt", 640, 480)
     assert clipped == 19
@@ -326,7 +321,7 @@ def test_coco_drawn_on_the_full_size_picture_is_rescaled_to_a_clip_ingested_with
 ):
     names = ["f1.jpg", "f2.jpg"]
     _pictures(import_root / "big", names, width=256, height=192)
-    video = _ingest(project, import_root / "big", max_width=128)
+    video = ingest_path(project, import_root / "big", max_width=128)
     assert (video.width, video.height) == (128, 96)
     path = _coco(tmp_path / "c.json", names, ["f2.jpg"], width=256, height=192)
     document = json.loads(path.read_text())
@@ -377,7 +372,7 @@ def test_stray_files_in_an_image_folder_are_left_aside(project, import_root):
     (import_root / "seq" / "det.txt").write_text("1,-1,1,1,5,5,0.9\n")
     (import_root / "seq" / "README").write_text("frames of camera 3")
 
-    video = _ingest(project, import_root / "seq")
+    video = ingest_path(project, import_root / "seq")
 
     assert video.frame_count == 2
 
@@ -388,7 +383,7 @@ def test_a_mot_sequence_folder_becomes_a_clip_of_its_img1_pictures(project, impo
     (import_root / "MOT17-02" / "gt" / "gt.txt").write_text("1,1,1,1,5,5,-1\n")
     (import_root / "MOT17-02" / "seqinfo.ini").write_text("[Sequence]\nimDir=img1\n")
 
-    video = _ingest(project, import_root / "MOT17-02")
+    video = ingest_path(project, import_root / "MOT17-02")
 
     assert video.frame_count == 3
     result = labels_import(video=video, path=import_root / "MOT17-02", format="mot", default_class="square")
@@ -402,7 +397,7 @@ def test_a_zip_of_images_becomes_a_clip_with_its_picture_names(project, import_r
             archive.writestr(f"images/frame_{n}.png", data.tobytes())
         archive.writestr("images/notes.txt", "stray")
 
-    video = _ingest(project, import_root / "frames.zip")
+    video = ingest_path(project, import_root / "frames.zip")
 
     names = list(Frame.objects.filter(video=video).order_by("index").values_list("original_name", flat=True))
     assert names == ["frame_1.png", "frame_2.png", "frame_3.png"] and (video.width, video.height) == (30, 20)
@@ -435,3 +430,33 @@ def test_an_uploaded_zip_without_pictures_is_refused_and_leaves_no_row_or_file(p
     assert not Video.objects.exists()
     uploads = Path(settings.MEDIA_ROOT) / "uploads"
     assert not uploads.exists() or not [p for p in uploads.rglob("*") if p.is_file()]
+
+
+# MOT17's det/det.txt layout (DPM detections): frame, -1, x, y, w, h, the detector's own score, -1, -1, -1.
+DPM_DET = """\
+1,-1,399.2,182.3,121.5,229.1,35.2,-1,-1,-1
+1,-1,282.0,201.7,92.4,184.0,-0.41,-1,-1,-1
+2,-1,63.1,153.9,82.0,288.5,2.3092,-1,-1,-1
+3,-1,600.5,140.0,60.0,200.0,-1.3,-1,-1,-1
+3,-1,10.0,20.0,30.0,40.0,-1,-1,-1,-1
+"""
+
+
+@pytest.mark.skipif(not TUD.is_dir(), reason="../shared/eval/TUD-Campus is absent")
+def test_a_mot_det_txt_with_detector_scores_imports_as_rescaled_predictions(project, settings, tmp_path):
+    settings.ANNOTATE_IMPORT_ROOTS = [*settings.ANNOTATE_IMPORT_ROOTS, TUD.parent]
+    LabelClass.objects.filter(project=project).exclude(index=0).delete()
+    video = ingest_path(project, TUD / "img1")
+    det = tmp_path / "TUD-Campus" / "det" / "det.txt"
+    det.parent.mkdir(parents=True)
+    det.write_text(DPM_DET)
+
+    result = labels_import(video=video, path=det, format="mot")
+
+    assert result.boxes == 5
+    rows = list(Box.objects.order_by("frame__index", "id").values_list("source", "review_state", "score"))
+    assert all(source == BoxSource.MODEL and state == ReviewState.PENDING for source, state, _ in rows)
+    low, high = -1.3, 35.2  # the file's range; -1 is MOT's "no score", not a score
+    expected = [(s - low) / (high - low) for s in (35.2, -0.41, 2.3092, -1.3)] + [None]
+    assert [score for *_, score in rows] == pytest.approx(expected)
+    assert any("rescaled linearly to 0..1" in note and "-1.3 to 35.2" in note for note in result.notes)
