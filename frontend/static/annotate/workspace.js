@@ -541,6 +541,14 @@ function renderHistory() {
 const WRITES = new Set(["finishFrame", "acceptBox", "newBox", "deleteBox", "cycleClass", "paste", "propagate", "newTrack", "occluded", "outside", "undo", "redo"]);
 const VIEW_ONLY = "View only: your role cannot change boxes. A project manager can make you an annotator.";
 
+// Said once while it shows, however many write keys a viewer presses.
+let viewOnlyShown = 0;
+function sayViewOnly() {
+  if (Date.now() - viewOnlyShown < 3000) return true;
+  viewOnlyShown = Date.now();
+  return VIEW_ONLY;
+}
+
 function applyRole(role) {
   readOnly = !roleAtLeast(role, "annotator");
   canvas.setReadOnly(readOnly);
@@ -612,7 +620,7 @@ function onKey(event) {
   if ((action === "acceptBox" || action === "nextBox" || action === "prevBox") && event.target !== document.body && event.target !== canvas.element) return;
   if (action) {
     if (review.playing() && action !== "play") review.stop();
-    const result = readOnly && WRITES.has(action) ? VIEW_ONLY : RUN[action]();
+    const result = readOnly && WRITES.has(action) ? sayViewOnly() : RUN[action]();
     if (typeof result === "string") toast(result, "info", 3000);
     if (result !== false) event.preventDefault();
     return;
@@ -620,8 +628,10 @@ function onKey(event) {
   const ctrl = event.ctrlKey || event.metaKey;
   if (!ctrl && !event.altKey && /^[1-9]$/.test(event.key)) {
     const cls = classes[Number(event.key) - 1];
-    if (readOnly) toast(VIEW_ONLY, "info", 3000);
-    else if (cls) setClassOf(cls.id);
+    if (readOnly) {
+      const said = sayViewOnly(); // a class key would reclass the selected box
+      if (typeof said === "string") toast(said, "info", 3000);
+    } else if (cls) setClassOf(cls.id);
     else toast(`This project has ${classes.length} class${classes.length === 1 ? "" : "es"}: there is no class ${event.key}.`);
     event.preventDefault();
     return;
