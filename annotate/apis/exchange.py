@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotate.apis.serializers.progress import eta_seconds
 from annotate.exchange.rows import FrameSet
 from annotate.exchange.selectors import (
     export_job_get_for_user,
@@ -20,12 +21,18 @@ from annotate.exchange.selectors import (
     import_job_get_for_user,
     import_job_list,
 )
-from annotate.models import ExportFormat, ExportJob, ImportFormat, ImportMode, JobStatus
+from annotate.models import ExportFormat, ExportJob, ImportFormat, ImportJob, ImportMode, JobStatus
 from annotate.permissions import request_user, require_annotator, require_manager
 from annotate.selectors.projects import project_get_for_user
 from annotate.selectors.videos import video_get_for_user
 from annotate.services.exports import export_job_cancel, export_job_create, export_job_path
 from annotate.services.import_jobs import import_job_cancel, import_job_create
+
+
+def _job_eta(job: ExportJob | ImportJob) -> float | None:
+    if job.status != JobStatus.RUNNING:
+        return None
+    return eta_seconds(started_at=job.started_at, done=job.items_done, total=job.items_total)
 
 
 class ExportCreateSerializer(serializers.Serializer):
@@ -69,6 +76,9 @@ class ExportJobSerializer(serializers.Serializer):
     items_done = serializers.IntegerField()
     items_total = serializers.IntegerField()
     box_count = serializers.IntegerField()
+    eta_seconds = serializers.SerializerMethodField(
+        help_text="while running: seconds left, at the rate so far"
+    )
     error = serializers.CharField()
     download_url = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
@@ -81,6 +91,9 @@ class ExportJobSerializer(serializers.Serializer):
         url = reverse("api:export-download", args=[job.id])
         request = self.context.get("request")
         return request.build_absolute_uri(url) if request is not None else url
+
+    def get_eta_seconds(self, job: ExportJob) -> float | None:
+        return _job_eta(job)
 
 
 class ImportSerializer(serializers.Serializer):
@@ -105,12 +118,18 @@ class ImportJobSerializer(serializers.Serializer):
     file_name = serializers.CharField()
     items_done = serializers.IntegerField()
     items_total = serializers.IntegerField()
+    eta_seconds = serializers.SerializerMethodField(
+        help_text="while running: seconds left, at the rate so far"
+    )
     result = serializers.DictField(help_text="counts of the import (of a dry run: what it would write)")
     problems = serializers.ListField(child=serializers.CharField(), help_text="every problem of a refusal")
     error = serializers.CharField()
     created_at = serializers.DateTimeField()
     started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
+
+    def get_eta_seconds(self, job: ImportJob) -> float | None:
+        return _job_eta(job)
 
 
 class ExportListApi(APIView):

@@ -7,9 +7,10 @@ import threading
 
 import pytest
 
-from annotate.models import Box, ImportJob, JobStatus
+from annotate.models import Box, ImportJob, JobStatus, Membership
 from annotate.services.import_jobs import import_job_run
 from tests.browser.helpers import ready_clip
+from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -28,7 +29,9 @@ def _run_jobs_as_the_worker(stop: threading.Event) -> None:
 def test_a_manager_previews_then_imports_labels_and_reads_the_problems_of_a_bad_file(
     browser, import_root, tmp_path
 ):
-    user, project, _video = ready_clip(import_root, frames=6)  # 320x240 frames, classes car and another
+    _owner, project, _video = ready_clip(import_root, frames=6)  # 320x240 frames, classes car and another
+    user = UserFactory()
+    Membership.objects.create(project=project, user=user, role="manager")
     good = tmp_path / "cvat.json"
     good.write_text(
         json.dumps(
@@ -69,6 +72,7 @@ def test_a_manager_previews_then_imports_labels_and_reads_the_problems_of_a_bad_
         assert "1 clipped to the picture" in status.text_content()
         assert "read as 0-based" in page.locator("#import-problems").text_content()
         assert not Box.objects.exists()
+        browser.screenshot("label-import-preview", full_page=True)
 
         page.get_by_role("button", name="Import", exact=True).click()
         status.get_by_text("Imported: 2 boxes on 2 frames").wait_for()

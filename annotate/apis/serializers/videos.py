@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import PurePath
 from typing import Any
 
-from django.utils import timezone
 from rest_framework import serializers
 
+from annotate.apis.serializers.progress import eta_seconds
 from annotate.models import Video, VideoStatus
 
 
@@ -59,11 +59,10 @@ class VideoSerializer(serializers.Serializer):
         return min(1.0, video.frames_done / video.frames_total)
 
     def get_eta_seconds(self, video: Video) -> float | None:
-        if video.status != VideoStatus.INGESTING or not video.ingest_started_at or not video.frames_done:
+        if video.status != VideoStatus.INGESTING:
             return None
-        elapsed = (timezone.now() - video.ingest_started_at).total_seconds()
-        left = max(0, video.frames_total - video.frames_done)
-        return round(elapsed / video.frames_done * left, 1)
+        started, done = video.ingest_started_at, video.frames_done
+        return eta_seconds(started_at=started, done=done, total=video.frames_total)
 
 
 class VideoUploadSerializer(serializers.Serializer):

@@ -11,6 +11,8 @@
 //   canvas.on("spacetap", () => ...)                   // Space pressed and let go without panning
 //   canvas.select(id); canvas.zoom(factor, [clientX, clientY]); canvas.fit();
 //   canvas.armDraw()                                   // the next drag draws, even over a box
+//   canvas.setReadOnly(true)                           // view only: click selects, drag pans;
+//                                                      // no drawing, no handles, no edit events
 //
 // A box with `locked` is selectable but not moved or resized; `occluded` is drawn dashed and
 // `outside` faint (the object left the view).
@@ -43,6 +45,7 @@ export function createCanvas(container, options = {}) {
   let spaceDown = false;
   let spacePanned = false;
   let drawArmed = false;
+  let readOnly = false;
   let hoverId = null;
   let frameDirty = true;
   let raf = 0;
@@ -105,6 +108,7 @@ export function createCanvas(container, options = {}) {
   }
 
   function hitHandle(sx, sy) {
+    if (readOnly) return null;
     const box = boxes.find((b) => b.id === selectedId);
     if (!box) return null;
     for (const [name, [hx, hy]] of Object.entries(handlesOf(box))) {
@@ -236,7 +240,7 @@ export function createCanvas(container, options = {}) {
     ctx.fillRect(x0, ty, tw, 16);
     ctx.fillStyle = pending ? color : readableOn(color);
     ctx.fillText(text, x0 + 4, ty + 12, 252);
-    if (selected) {
+    if (selected && !readOnly) {
       for (const [hx, hy] of Object.values(handlesOf(box))) {
         ctx.fillStyle = "#ffffff";
         ctx.strokeStyle = "#111111";
@@ -256,6 +260,11 @@ export function createCanvas(container, options = {}) {
     const [sx, sy] = localPoint(event);
     if (event.button === 1 || (event.button === 0 && spaceDown)) {
       spacePanned = spaceDown;
+      gesture = { kind: "pan", sx, sy, start: { ...view } };
+    } else if (event.button === 0 && readOnly) {
+      // Looking only: a click selects the box under it (or none), a drag pans.
+      const box = hitBox(sx, sy);
+      select(box ? box.id : null, true);
       gesture = { kind: "pan", sx, sy, start: { ...view } };
     } else if (event.button === 0) {
       const handle = drawArmed ? null : hitHandle(sx, sy);
@@ -291,7 +300,7 @@ export function createCanvas(container, options = {}) {
         hoverId = next;
         redraw();
       }
-      node.style.cursor = spaceDown ? "grab" : handle ? cursorFor(handle.handle) : box ? "move" : "crosshair";
+      node.style.cursor = spaceDown || (readOnly && !box) ? "grab" : readOnly ? "pointer" : handle ? cursorFor(handle.handle) : box ? "move" : "crosshair";
       return;
     }
     const dx = sx - gesture.sx;
@@ -362,7 +371,7 @@ export function createCanvas(container, options = {}) {
     if (spaceDown) event.preventDefault();
     if (spaceDown && !wasDown) spacePanned = false;
     if (!spaceDown && wasDown && !spacePanned) emit("spacetap", {});
-    node.style.cursor = spaceDown ? "grab" : "crosshair";
+    node.style.cursor = spaceDown || readOnly ? "grab" : "crosshair";
   }
 
   // -- public -----------------------------------------------------------------------------------
@@ -411,10 +420,18 @@ export function createCanvas(container, options = {}) {
     select,
     selected: () => selectedId,
     armDraw() {
+      if (readOnly) return;
       drawArmed = true;
       node.style.cursor = "crosshair";
     },
     drawArmed: () => drawArmed,
+    setReadOnly(flag) {
+      readOnly = Boolean(flag);
+      drawArmed = false;
+      gesture = null;
+      node.dataset.readOnly = String(readOnly);
+      redraw();
+    },
     fit: () => fit(true),
     zoom,
     view: () => ({ ...view }),

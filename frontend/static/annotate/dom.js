@@ -54,6 +54,11 @@ export function fmtSeconds(seconds) {
   return m < 60 ? `${m} min ${s} s` : `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
+// " · about 40 s left" from a job's eta_seconds (the server's figure, at the rate so far); "" when unknown.
+export function etaText(seconds) {
+  return typeof seconds === "number" && Number.isFinite(seconds) && seconds > 0 ? ` · about ${fmtSeconds(seconds)} left` : "";
+}
+
 export function isTyping(event) {
   const t = event.target;
   return t instanceof HTMLElement && (t.isContentEditable || /^(INPUT|SELECT|TEXTAREA)$/.test(t.tagName));

@@ -2,17 +2,10 @@
 // download). Defaults to the frames people finished; the other choices say what they mean.
 
 import { ApiError, get, list, post } from "./api.js";
-import { $, el, fmtSeconds, setProgress, toast } from "./dom.js";
+import { $, el, etaText, setProgress, toast } from "./dom.js";
 
 const ACTIVE = ["queued", "running"];
 const POLL_MS = 1000;
-
-function eta(job) {
-  if (!job.started_at || !job.items_total || !job.items_done) return "";
-  const elapsed = (Date.now() - Date.parse(job.started_at)) / 1000;
-  const left = (elapsed / job.items_done) * (job.items_total - job.items_done);
-  return Number.isFinite(left) && left > 0 ? ` · about ${fmtSeconds(left)} left` : "";
-}
 
 function describe(job, clips) {
   const o = job.options || {};
@@ -27,7 +20,7 @@ function jobLine(job, clips, onCancel) {
   wrap.append(el("div", { class: "export-job-head" }, el("span", { text: describe(job, clips) }), el("span", { class: `badge badge-${job.status}`, text: job.status })));
   if (ACTIVE.includes(job.status)) {
     const bar = el("div", { class: "progress" }, el("div", { class: "progress-bar", role: "progressbar", "aria-label": `Export ${job.id} progress`, "aria-valuemin": "0", "aria-valuemax": "100" }), el("span", { class: "progress-text" }));
-    setProgress(bar, job.items_total ? job.items_done / job.items_total : 0, job.items_total ? `${job.items_done}/${job.items_total}${eta(job)}` : job.status);
+    setProgress(bar, job.items_total ? job.items_done / job.items_total : 0, job.items_total ? `${job.items_done}/${job.items_total}${etaText(job.eta_seconds)}` : job.status);
     const cancel = el("button", { class: "btn btn-small", type: "button", "aria-label": `Cancel export ${job.id}` }, "Cancel");
     cancel.addEventListener("click", () => onCancel(job, cancel));
     wrap.append(bar, cancel);

@@ -6,7 +6,7 @@
 import { ApiError, list, post } from "./api.js";
 import { el, swatch, toast } from "./dom.js";
 
-export function createObjectList({ videoId, node, classes, selectedBox, current, onAssign, onChanged, onJump }) {
+export function createObjectList({ videoId, canEdit = () => true, node, classes, selectedBox, current, onAssign, onChanged, onJump }) {
   const storageKey = `annotate.objects.${videoId}`;
   const saved = JSON.parse(localStorage.getItem(storageKey) || "{}");
   const hidden = new Set(saved.hidden || []);
@@ -63,7 +63,7 @@ export function createObjectList({ videoId, node, classes, selectedBox, current,
   function render() {
     node.replaceChildren();
     if (!tracks.length) {
-      node.append(el("li", { class: "muted", text: "No objects yet. Select a box and press T (new object), or propagate it." }));
+      node.append(el("li", { class: "muted", text: canEdit() ? "No objects yet. Select a box and press T (new object), or propagate it." : "No objects in this clip yet." }));
     }
     const box = selectedBox();
     for (const t of tracks) {
@@ -74,14 +74,14 @@ export function createObjectList({ videoId, node, classes, selectedBox, current,
         el(
           "li",
           { class: `object-item${mine ? " selected" : ""}${hidden.has(t.id) ? " hidden-object" : ""}`, dataset: { trackId: String(t.id) } },
-          el("input", { type: "checkbox", class: "object-check", "aria-label": `Select object #${t.id} for merging`, checked: checked.has(t.id), onchange: (e) => (e.target.checked ? checked.add(t.id) : checked.delete(t.id)) }),
+          canEdit() && el("input", { type: "checkbox", class: "object-check", "aria-label": `Select object #${t.id} for merging`, checked: checked.has(t.id), onchange: (e) => (e.target.checked ? checked.add(t.id) : checked.delete(t.id)) }),
           swatch(cls ? cls.color : "#ccc"),
           el("button", { type: "button", class: "object-name", title: "Go to its first frame", onclick: () => t.first_frame !== null && onJump(t.first_frame) }, el("b", { text: `#${t.id}` }), " ", el("span", { class: "object-class", text: cls ? cls.name : "?" })),
           el("span", { class: "object-span muted", text: span }),
           el("button", { type: "button", class: "btn object-hide", title: hidden.has(t.id) ? "Show (H)" : "Hide (H)", "aria-pressed": String(hidden.has(t.id)), "aria-label": `Hide object #${t.id}`, onclick: () => toggle(hidden, t.id), text: hidden.has(t.id) ? "Show" : "Hide" }),
           el("button", { type: "button", class: "btn object-lock", title: locked.has(t.id) ? "Unlock" : "Lock: no moving or resizing", "aria-pressed": String(locked.has(t.id)), "aria-label": `Lock object #${t.id}`, onclick: () => toggle(locked, t.id), text: locked.has(t.id) ? "Unlock" : "Lock" }),
-          el("button", { type: "button", class: "btn object-assign", title: "Put the selected box on this object", disabled: !box || mine, onclick: () => onAssign(t.id), text: "Assign" }),
-          el("button", { type: "button", class: "btn object-split", title: "Cut the object at this frame: from here on it is a new object", onclick: () => split(t), text: "Split" }),
+          canEdit() && el("button", { type: "button", class: "btn object-assign", title: "Put the selected box on this object", disabled: !box || mine, onclick: () => onAssign(t.id), text: "Assign" }),
+          canEdit() && el("button", { type: "button", class: "btn object-split", title: "Cut the object at this frame: from here on it is a new object", onclick: () => split(t), text: "Split" }),
         ),
       );
     }

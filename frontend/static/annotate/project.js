@@ -3,15 +3,16 @@
 
 import { del, get, list, post, upload } from "./api.js";
 import { setUpExports } from "./export_dialog.js";
-import { $, el, fmtSeconds, pageIds, setProgress, swatch, toast } from "./dom.js";
+import { $, el, etaText, pageIds, setProgress, swatch, toast } from "./dom.js";
+import { mountLabelImport } from "./label_import.js";
+import { roleAtLeast } from "./roles.js";
 
 const { project_id: projectId } = pageIds();
-const RANK = { viewer: 0, annotator: 1, manager: 2, owner: 3 };
 let pollTimer = 0;
 let role = "viewer";
 let videos = [];
 let uploadedId = null; // the clip this page uploaded, whose ingest the upload bar follows
-const can = (minimum) => (RANK[role] ?? -1) >= RANK[minimum];
+const can = (minimum) => roleAtLeast(role, minimum);
 const exports = setUpExports({ projectId, clips: () => new Map(videos.map((v) => [v.id, v.name])) });
 
 function showError(message) {
@@ -34,6 +35,7 @@ async function loadProject() {
   $("#export-card").hidden = !manager;
   $("#export-open").hidden = !manager;
   $("#settings-link").hidden = !manager;
+  $("#label-import-card").hidden = !can("annotator");
   return project;
 }
 
@@ -43,8 +45,7 @@ function clipRow(v) {
   const statusCell = el("td", {}, el("span", { class: `badge badge-${v.status}`, text: v.status }));
   if (busy) {
     const bar = el("div", { class: "progress" }, el("div", { class: "progress-bar", role: "progressbar", "aria-label": `Ingest progress of ${v.name}`, "aria-valuemin": "0", "aria-valuemax": "100" }), el("span", { class: "progress-text" }));
-    const eta = typeof v.eta_seconds === "number" ? ` · ${fmtSeconds(v.eta_seconds)} left` : "";
-    setProgress(bar, v.progress, v.frames_total ? `${v.frames_done}/${v.frames_total} frames${eta}` : v.status);
+    setProgress(bar, v.progress, v.frames_total ? `${v.frames_done}/${v.frames_total} frames${etaText(v.eta_seconds)}` : v.status);
     statusCell.append(bar);
   }
   if (v.status === "failed" && v.error) statusCell.append(el("div", { class: "small", text: v.error }));
@@ -62,7 +63,8 @@ function clipRow(v) {
     el(
       "td",
       { class: "row" },
-      ready ? el("a", { class: "btn btn-primary", href: `/videos/${v.id}/`, "aria-label": `Label ${v.name}` }, "Label") : null,
+      ready && can("annotator") ? el("a", { class: "btn btn-primary", href: `/videos/${v.id}/`, "aria-label": `Label ${v.name}` }, "Label") : null,
+      ready && !can("annotator") ? el("a", { class: "btn btn-primary", href: `/videos/${v.id}/`, "aria-label": `View ${v.name}` }, "View") : null,
       ready ? el("a", { class: "btn", href: `/videos/${v.id}/dashboard/`, "aria-label": `Dashboard of ${v.name}` }, "Stats") : null,
       failed && can("manager") ? el("button", { class: "btn", type: "button", "aria-label": `Retry ${v.name}`, onclick: () => retryClip(v) }, "Retry") : null,
       (failed || ready) && can("manager") ? el("button", { class: "btn btn-danger", type: "button", "aria-label": `Delete ${v.name}`, onclick: () => deleteClip(v) }, "Delete") : null,
@@ -113,8 +115,7 @@ function followUpload() {
     $("#upload-error").textContent = `${v.name} failed: ${v.error}`;
     uploadedId = null;
   } else {
-    const eta = typeof v.eta_seconds === "number" ? ` · ${fmtSeconds(v.eta_seconds)} left` : "";
-    setProgress(progress, v.progress ?? 0, v.frames_total ? `Decoding frames ${v.frames_done}/${v.frames_total}${eta}` : "Uploaded; queued for decoding…");
+    setProgress(progress, v.progress ?? 0, v.frames_total ? `Decoding frames ${v.frames_done}/${v.frames_total}${etaText(v.eta_seconds)}` : "Uploaded; queued for decoding…");
   }
 }
 
@@ -189,5 +190,5 @@ $("#upload-form").addEventListener("submit", async (event) => {
 $("#export-open").addEventListener("click", () => exports.open());
 
 loadProject()
-  .then(() => Promise.all([loadClips(), loadMembers(), can("manager") ? exports.refresh() : null]))
+  .then(() => Promise.all([loadClips(), loadMembers(), can("manager") ? exports.refresh() : null, can("annotator") ? mountLabelImport($("#label-import"), projectId, { canAddClasses: can("manager") }) : null]))
   .catch((error) => showError(error.status === 404 ? "This project does not exist or you are not a member." : `Could not load the project: ${error.message}`));

@@ -4,10 +4,12 @@
 
 import { del, get, list, patch, post } from "./api.js";
 import { $, el, pageIds, toast } from "./dom.js";
+import { roleAtLeast } from "./roles.js";
 
 const { project_id: projectId } = pageIds();
 const ROLES = ["viewer", "annotator", "manager", "owner"];
 let project = null;
+let manages = false; // the caller may change settings; else the page shows them read only
 
 function fail(message) {
   const box = $("#settings-error");
@@ -43,8 +45,12 @@ function renderProject() {
 async function loadProject() {
   project = await get(`/api/projects/${projectId}/`);
   renderProject();
-  if (!["manager", "owner"].includes(project.role)) {
-    fail(`Your role is ${project.role}: only managers and owners change settings. You can look, but saving will be refused.`);
+  manages = roleAtLeast(project.role, "manager");
+  if (!manages) {
+    fail(`Your role is ${project.role}: only managers and owners change settings. This page is read only.`);
+    for (const control of document.querySelectorAll("#training-form input, #training-form button")) control.disabled = true;
+    for (const form of ["#class-form", "#member-form"]) $(form).hidden = true;
+    $("#training-form button[type=submit]").hidden = true;
   }
 }
 
@@ -79,8 +85,8 @@ async function loadClasses() {
 }
 
 function classRow(c, i, classes) {
-  const name = el("input", { value: c.name, maxlength: "100", "aria-label": `Name of class ${c.name}` });
-  const color = el("input", { type: "color", value: c.color, "aria-label": `Colour of class ${c.name}` });
+  const name = el("input", { value: c.name, maxlength: "100", "aria-label": `Name of class ${c.name}`, disabled: !manages });
+  const color = el("input", { type: "color", value: c.color, "aria-label": `Colour of class ${c.name}`, disabled: !manages });
   const save = async (changes) => {
     try {
       await patch(`/api/projects/${projectId}/classes/${c.id}/`, changes);
@@ -121,9 +127,9 @@ function classRow(c, i, classes) {
     color,
     name,
     el("span", { class: "muted small count", text: `${c.box_count} box${c.box_count === 1 ? "" : "es"}` }),
-    el("button", { class: "btn btn-icon", type: "button", disabled: i === 0, "aria-label": `Move ${c.name} up`, onclick: move(-1) }, "↑"),
-    el("button", { class: "btn btn-icon", type: "button", disabled: i === classes.length - 1, "aria-label": `Move ${c.name} down`, onclick: move(1) }, "↓"),
-    el("button", { class: "btn btn-danger", type: "button", "aria-label": `Delete class ${c.name}`, onclick: remove }, "Delete"),
+    manages && el("button", { class: "btn btn-icon", type: "button", disabled: i === 0, "aria-label": `Move ${c.name} up`, onclick: move(-1) }, "↑"),
+    manages && el("button", { class: "btn btn-icon", type: "button", disabled: i === classes.length - 1, "aria-label": `Move ${c.name} down`, onclick: move(1) }, "↓"),
+    manages && el("button", { class: "btn btn-danger", type: "button", "aria-label": `Delete class ${c.name}`, onclick: remove }, "Delete"),
   );
 }
 
@@ -147,7 +153,7 @@ async function loadMembers() {
 }
 
 function memberRow(m) {
-  const select = el("select", { "aria-label": `Role of ${m.username}` }, ROLES.map((r) => el("option", { value: r, text: r, selected: r === m.role })));
+  const select = el("select", { "aria-label": `Role of ${m.username}`, disabled: !manages }, ROLES.map((r) => el("option", { value: r, text: r, selected: r === m.role })));
   select.addEventListener("change", async () => {
     $("#member-error").textContent = "";
     try {
@@ -167,7 +173,7 @@ function memberRow(m) {
     }
     await loadMembers();
   };
-  return el("li", { class: "settings-row", dataset: { memberId: String(m.id) } }, el("span", { class: "grow", text: m.username }), select, el("button", { class: "btn btn-danger", type: "button", "aria-label": `Remove ${m.username}`, onclick: remove }, "Remove"));
+  return el("li", { class: "settings-row", dataset: { memberId: String(m.id) } }, el("span", { class: "grow", text: m.username }), select, manages && el("button", { class: "btn btn-danger", type: "button", "aria-label": `Remove ${m.username}`, onclick: remove }, "Remove"));
 }
 
 $("#member-form").addEventListener("submit", async (event) => {

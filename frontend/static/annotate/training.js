@@ -3,7 +3,8 @@
 // (polled from its database row through the API).
 
 import { list, patch, post } from "./api.js";
-import { el, fmtSeconds, setProgress, toast } from "./dom.js";
+import { el, etaText, fmtSeconds, setProgress, toast } from "./dom.js";
+import { roleAtLeast } from "./roles.js";
 
 const ACTIVE = new Set(["queued", "running"]);
 
@@ -83,6 +84,7 @@ export function createTrainingPanel({ videoId, nodes, onFinished }) {
     const n = `Generation ${gen.number}`;
     if (gen.status === "queued") return `${n}: queued, waiting for a worker…`;
     if (gen.status === "running") {
+      if (gen.cancel_requested) return `${n}: stopping (cancel asked; it stops after the current step and keeps nothing)…`;
       const phase = gen.phase === "prelabeling" ? "pre-labeling frames" : "training";
       const epochs = gen.epochs_total ? `, epoch ${gen.epoch}/${gen.epochs_total}` : "";
       const eta = gen.eta_seconds !== null && gen.eta_seconds !== undefined ? `, about ${fmtSeconds(gen.eta_seconds)} left` : "";
@@ -99,7 +101,7 @@ export function createTrainingPanel({ videoId, nodes, onFinished }) {
 
   function renderAuto() {
     if (!summary) return;
-    const manager = project && ["manager", "owner"].includes(project.role);
+    const manager = project && roleAtLeast(project.role, "manager");
     autoToggle.checked = summary.auto_train;
     // Never under the person's fingers: a refresh while they type would undo what they typed.
     if (document.activeElement !== autoAfter) autoAfter.value = String(summary.auto_train_after_frames);
@@ -172,10 +174,14 @@ export function createTrainingPanel({ videoId, nodes, onFinished }) {
     trainButton.title = nothing ? "Finish at least one frame first: the model learns from finished frames." : "";
     trainButton.textContent = `Train generation ${latest ? latest.number + 1 : 1}`;
     renderAuto();
-    cancelButton.hidden = !active;
+    // Viewers watch the run; starting or cancelling one is an annotator's.
+    const trains = !project || roleAtLeast(project.role, "annotator");
+    trainButton.hidden = !trains;
+    cancelButton.hidden = !active || !trains;
+    cancelButton.disabled = Boolean(latest?.cancel_requested);
     if (active) {
       const fraction = latest.epochs_total ? latest.epoch / latest.epochs_total : 0;
-      const text = latest.phase === "prelabeling" ? "pre-labeling" : latest.epochs_total ? `epoch ${latest.epoch}/${latest.epochs_total}` : latest.status;
+      const text = latest.phase === "prelabeling" ? "pre-labeling" : latest.epochs_total ? `epoch ${latest.epoch}/${latest.epochs_total}${etaText(latest.eta_seconds)}` : latest.status;
       setProgress(progress, latest.phase === "prelabeling" ? 1 : fraction, text);
     } else {
       progress.hidden = true;

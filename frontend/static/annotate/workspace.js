@@ -13,6 +13,7 @@ import { createBoxStore, createImageCache } from "./frames.js";
 import { createKeymap, PRESETS } from "./keymap.js";
 import { createObjectList } from "./objects.js";
 import { createReview } from "./review.js";
+import { roleAtLeast } from "./roles.js";
 import { createTimeline } from "./timeline.js";
 import { createSuggestions, createTrainingPanel } from "./training.js";
 
@@ -31,6 +32,7 @@ let navToken = 0;
 let rows = new Map(); // frame index -> frame row from the API (counts and the finished flag)
 let suggested = new Set();
 let clipboard = [];
+let readOnly = true; // until the project says the caller's role labels: a viewer only looks
 const edited = new Set(); // frames this page changed since they were last left
 
 const clock = createEffortClock(); // active seconds per action, sent with each one
@@ -88,6 +90,7 @@ const training = createTrainingPanel({
 });
 const objects = createObjectList({
   videoId,
+  canEdit: () => !readOnly,
   node: $("#object-list"),
   classes: () => classes,
   selectedBox,
@@ -532,6 +535,31 @@ function renderHistory() {
   $("#redo").title = redo ? `Redo ${redo} (${keys.describe("redo")})` : `Nothing to redo (${keys.describe("redo")})`;
 }
 
+// -- view only --------------------------------------------------------------------------------------
+
+// What changes boxes, objects or the model; a viewer's keys for these say why nothing happens.
+const WRITES = new Set(["finishFrame", "acceptBox", "newBox", "deleteBox", "cycleClass", "paste", "propagate", "newTrack", "occluded", "outside", "undo", "redo"]);
+const VIEW_ONLY = "View only: your role cannot change boxes. A project manager can make you an annotator.";
+
+// Said once while it shows, however many write keys a viewer presses.
+let viewOnlyShown = 0;
+function sayViewOnly() {
+  if (Date.now() - viewOnlyShown < 3000) return true;
+  viewOnlyShown = Date.now();
+  return VIEW_ONLY;
+}
+
+function applyRole(role) {
+  readOnly = !roleAtLeast(role, "annotator");
+  canvas.setReadOnly(readOnly);
+  $("#view-only").hidden = !readOnly;
+  $("#view-only-role").textContent = role || "none";
+  $(".ws-main").classList.toggle("with-notice", readOnly);
+  for (const node of document.querySelectorAll("[data-writes]")) node.hidden = readOnly;
+  $("#stage").setAttribute("aria-label", readOnly ? "Frame canvas: view only" : "Frame canvas: drag to draw a box");
+  objects.render();
+}
+
 // -- keyboard ---------------------------------------------------------------------------------------
 
 // Every action answers true (done), false (let the browser have the key) or a sentence saying why it
@@ -592,7 +620,7 @@ function onKey(event) {
   if ((action === "acceptBox" || action === "nextBox" || action === "prevBox") && event.target !== document.body && event.target !== canvas.element) return;
   if (action) {
     if (review.playing() && action !== "play") review.stop();
-    const result = RUN[action]();
+    const result = readOnly && WRITES.has(action) ? sayViewOnly() : RUN[action]();
     if (typeof result === "string") toast(result, "info", 3000);
     if (result !== false) event.preventDefault();
     return;
@@ -600,7 +628,10 @@ function onKey(event) {
   const ctrl = event.ctrlKey || event.metaKey;
   if (!ctrl && !event.altKey && /^[1-9]$/.test(event.key)) {
     const cls = classes[Number(event.key) - 1];
-    if (cls) setClassOf(cls.id);
+    if (readOnly) {
+      const said = sayViewOnly(); // a class key would reclass the selected box
+      if (typeof said === "string") toast(said, "info", 3000);
+    } else if (cls) setClassOf(cls.id);
     else toast(`This project has ${classes.length} class${classes.length === 1 ? "" : "es"}: there is no class ${event.key}.`);
     event.preventDefault();
     return;
@@ -699,6 +730,7 @@ async function start() {
     return;
   }
   project = await get(`/api/projects/${video.project}/`);
+  applyRole(project.role);
   training.setProject(project);
   const crumb = $("#crumb-project");
   crumb.textContent = project.name;
