@@ -168,9 +168,7 @@ def prelabel(
         raise Cancelled("pre-labeling cancelled")
     candidates: dict[int, list[Candidate]] = {}
     if use_tracker:  # boxes come without track ids from the UI: link them by tracking
-        # The detections as they come (calibration needs the tracks first): chains compare them
-        # with each other, not with the calibrated scores.
-        linked = link_tracks(clip, frames, config.tracker, should_stop, detections=detections or None)
+        linked = link_tracks(clip, frames, config.tracker, should_stop)
         frames = linked.frames
         candidates = propagate_tracks(clip, frames, config.tracker, should_stop, linked=linked)
     else:
