@@ -24,7 +24,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,18 +149,42 @@ def running_worker(
 
 def manage(env: dict[str, str], *args: str, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
     """Run another management command in the child environment (a separate process, like a script)."""
-    return subprocess.run(
+    return finish(spawn_manage(env, *args), timeout=timeout)
+
+
+def spawn_manage(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+    """Start a management command in the child environment without waiting for it (see finish)."""
+    return subprocess.Popen(
         [sys.executable, "manage.py", *args],
         cwd=settings.BASE_DIR,
         env=env,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=timeout,
-        check=False,
     )
+
+
+def finish(process: subprocess.Popen[str], timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
+    """Wait for a spawned command (killed past the timeout) and return what it printed."""
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
 def last_json(completed: subprocess.CompletedProcess[str]) -> Any:
     lines = completed.stdout.strip().splitlines()
     assert lines, f"no output; stderr:\n{completed.stderr}"
     return json.loads(lines[-1])
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, what: str, worker: WorkerProcess) -> None:
+    """Poll condition until it holds; past the timeout fail with WHAT and the end of the worker's log."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} after {timeout} s\n--- worker log ---\n{worker.log()[-8000:]}")
+        time.sleep(0.05)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 from pathlib import Path
 
 import pytest
@@ -21,7 +20,7 @@ from annotate.models import Box, BoxSource, CorrectionEvent, Generation, JobStat
 from config.celery import app
 from fixtures.make_clips import make_clip
 from tests.annotate.loop.conftest import TINY_TRAINING, label_from_truth
-from tests.annotate.worker import last_json, manage, running_worker, worker_env
+from tests.annotate.worker import last_json, manage, running_worker, wait_for, worker_env
 from tests.factories import MembershipFactory, ProjectFactory, UserFactory
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -33,14 +32,6 @@ def _pool_children(pid: int) -> list[int]:
         text = (task / "children").read_text().split()
         children += [int(child) for child in text]
     return children
-
-
-def _wait_for(predicate, timeout: float, what: str, log) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}\n--- worker log ---\n{log()[-6000:]}")
-        time.sleep(0.2)
 
 
 def _confirmed(video: Video) -> set[tuple]:
@@ -157,7 +148,7 @@ def test_the_loop_trains_prelabels_records_corrections_and_survives_a_killed_wor
             second.refresh_from_db()
             return second.status == JobStatus.RUNNING and second.phase == "training"
 
-        _wait_for(training, 120, "the second generation to train", worker.log)
+        wait_for(training, 120, "the second generation to train", worker)
         children = _pool_children(worker.pid)
         assert len(children) == 1, children
         os.kill(children[0], signal.SIGKILL)
@@ -167,17 +158,17 @@ def test_the_loop_trains_prelabels_records_corrections_and_survives_a_killed_wor
             second.refresh_from_db()
             return second.attempts == 2 or second.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)
 
-        _wait_for(redelivered, 120, "the redelivered run", worker.log)
+        wait_for(redelivered, 120, "the redelivered run", worker)
         video.refresh_from_db()
         if second.status != JobStatus.SUCCEEDED:
             assert video.active_generation_id == first.id
             assert not Box.objects.filter(generation=second).exists()
 
-        _wait_for(
+        wait_for(
             lambda: (second.refresh_from_db(), second.status)[1] not in ("queued", "running"),
             300,
             "the second generation to end",
-            worker.log,
+            worker,
         )
 
     assert second.status == JobStatus.SUCCEEDED, second.error

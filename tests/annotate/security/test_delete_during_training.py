@@ -13,18 +13,10 @@ from annotate.models import Generation, JobStatus, Project, Video
 from annotate.services.removal import project_delete
 from fixtures.make_clips import make_clip
 from tests.annotate.loop.conftest import TINY_TRAINING, label_from_truth
-from tests.annotate.worker import last_json, manage, running_worker, worker_env
+from tests.annotate.worker import last_json, manage, running_worker, wait_for, worker_env
 from tests.factories import ProjectFactory
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-def _wait_for(condition, timeout: float, what: str, log) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} after {timeout} s\n--- worker log ---\n{log()[-8000:]}")
-        time.sleep(0.1)
 
 
 def test_deleting_a_project_while_it_trains_logs_no_traceback(tmp_path, import_root):
@@ -42,24 +34,24 @@ def test_deleting_a_project_while_it_trains_logs_no_traceback(tmp_path, import_r
         queued = manage(env, "train", str(video.id))
         assert queued.returncode == 0, queued.stderr
         generation_id = last_json(queued)["id"]
-        _wait_for(
+        wait_for(
             lambda: Generation.objects.filter(
                 pk=generation_id, status=JobStatus.RUNNING, epoch__gte=1
             ).exists(),
             90,
             "training did not start",
-            worker.log,
+            worker,
         )
 
         project_delete(project=Project.objects.get(pk=project.id))
-        _wait_for(
+        wait_for(
             lambda: (
                 f"generation {generation_id} was deleted while it ran" in worker.log()
                 or "Traceback" in worker.log()
             ),
             90,
             "the run did not stop",
-            worker.log,
+            worker,
         )
         time.sleep(1.0)  # let the task's end reach the log (no condition to poll for it)
 
