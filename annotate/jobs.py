@@ -13,7 +13,8 @@ The message a dead worker held may come back later (Redis redelivers it after th
 timeout); the services' claims are fenced, so a late copy finds the row finished and does nothing.
 
 Each service module describes its job with a ``JobKind`` and registers it; this module imports no
-service, so services can import it.
+service, so services can import it. Services queue work through ``enqueue_on_commit``, which sends a
+task by name: they never import ``annotate.tasks`` (which imports them).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from django.conf import settings
 from django.db import connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
+
+from config.celery import app
 
 log = logging.getLogger(__name__)
 
@@ -61,11 +64,39 @@ def job_kind_register(kind: JobKind) -> JobKind:
     return kind
 
 
+def task_send(task: str, object_id: int, *, queue: str) -> None:
+    """Send a task of annotate.tasks by name, with the row's id as its one argument."""
+    app.send_task(task, args=[object_id], queue=queue)
+
+
 def job_send(kind: JobKind, pk: int) -> None:
     """Send the job's task by name (after the caller's transaction commits)."""
-    from config.celery import app
+    task_send(kind.task, pk, queue=kind.queue)
 
-    app.send_task(kind.task, args=[pk], queue=kind.queue)
+
+def enqueue_on_commit(
+    task: str, object_id: int, *, queue: str, on_failure: Callable[[str], None], what: str = "the job"
+) -> None:
+    """Send the task ``task(object_id)`` once the caller's transaction commits, without losing the row.
+
+    Sent after commit, an unreachable broker cannot roll the row back; and the exception must not
+    escape either: the row is committed and would stay ``queued`` with nothing to run it, and the
+    request would answer 500 for work that was saved. Instead ``on_failure(message)`` records it on
+    the row; the message reads "Could not queue <what>: <broker error>; is the broker running?".
+    """
+
+    def send() -> None:
+        try:
+            task_send(task, object_id, queue=queue)
+        except Exception as exc:  # kombu's OperationalError, a refused connection, a bad broker URL
+            error = str(exc) or exc.__class__.__name__
+            log.error("could not queue %s for %s: %s", task, object_id, error)
+            try:
+                on_failure(f"Could not queue {what}: {error}; is the broker running?")
+            except Exception:
+                log.exception("recording that %s for %s could not be queued failed", what, object_id)
+
+    transaction.on_commit(send)
 
 
 def _stale_q() -> Q:

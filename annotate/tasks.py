@@ -1,11 +1,26 @@
-"""Celery tasks: thin wrappers that take ids and call one service. Job state lives on the rows."""
+"""Celery tasks: thin wrappers that take ids and call one service. Job state lives on the rows.
+
+The only module that defines tasks. It imports the services; services never import it: they send
+tasks by name (``annotate.jobs.enqueue_on_commit``), so the names here are part of the job layer.
+The worker's autodiscovery imports this module, which also connects the worker's start-up sweeps.
+"""
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
+from celery.signals import worker_ready, worker_shutdown
 from django.conf import settings
 
+from annotate.jobs import Sweeper
+from annotate.services.exports import export_job_run
+from annotate.services.generations import generation_execute, generation_sweep_lost
+from annotate.services.import_jobs import import_job_run
 from annotate.services.videos import video_ingest
 from config.celery import app
+
+log = logging.getLogger(__name__)
 
 
 @app.task(
@@ -19,7 +34,51 @@ def video_ingest_task(video_id: int) -> None:
     video_ingest(video_id=video_id)
 
 
-# The annotation loop's tasks live in their own module; importing it here registers them.
-# Export jobs (annotate.exchange); importing the module here registers its task with the worker.
-from annotate.exchange.tasks import export_run_task  # noqa: E402, F401
-from annotate.loop_tasks import generation_run  # noqa: E402, F401
+@app.task(
+    name="annotate.generation_run",
+    queue="gpu",
+    ignore_result=True,
+    time_limit=settings.ANNOTATE_GENERATION_TIME_LIMIT,
+)
+def generation_run(generation_id: int) -> None:
+    """Train, pre-label and activate one generation; every outcome ends on the row, not as an exception."""
+    generation_execute(generation_id=generation_id)
+
+
+@app.task(
+    name="annotate.export_run",
+    queue="cpu",
+    ignore_result=True,
+    time_limit=settings.ANNOTATE_EXPORT_TIME_LIMIT,
+)
+def export_run_task(job_id: int) -> None:
+    """Write a queued export; failures end as a failed row, never as a retried exception."""
+    export_job_run(job_id=job_id)
+
+
+@app.task(name="annotate.import_run", queue="cpu", ignore_result=True)
+def import_run_task(job_id: int) -> None:
+    """Run a queued label import; failures end as a failed row with every problem listed."""
+    import_job_run(job_id=job_id)
+
+
+_sweeper: Sweeper | None = None
+
+
+@worker_ready.connect
+def _start_sweeps(**_: Any) -> None:
+    """A starting worker fails the runs whose worker died without a word, then sweeps dead jobs on a
+    timer (annotate.jobs): re-queued or failed."""
+    global _sweeper
+    try:
+        generation_sweep_lost()
+    except Exception:
+        log.exception("could not sweep lost generations")
+    _sweeper = Sweeper()
+    _sweeper.start()
+
+
+@worker_shutdown.connect
+def _stop_sweeps(**_: Any) -> None:
+    if _sweeper is not None:
+        _sweeper.stop()

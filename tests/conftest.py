@@ -61,3 +61,34 @@ def api_client(user) -> APIClient:
     client = APIClient()
     client.force_authenticate(user=user)
     return client
+
+
+BROKER_REFUSAL = "Error 111 connecting to 127.0.0.1:6379. Connection refused."
+
+
+@pytest.fixture
+def broker_down(monkeypatch) -> None:
+    """Sending any task fails the way Celery's send fails when Redis is unreachable."""
+    from kombu.exceptions import OperationalError
+
+    from config.celery import app
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise OperationalError(BROKER_REFUSAL)
+
+    monkeypatch.setattr(app, "send_task", refuse)
+
+
+@pytest.fixture
+def sent_tasks(monkeypatch) -> list[tuple[str, list[Any], str]]:
+    """Tasks the code sends, recorded as (name, args, queue) instead of reaching the broker (no worker
+    runs in a unit test; a message left in the queue would reach a later test's worker)."""
+    from config.celery import app
+
+    sent: list[tuple[str, list[Any], str]] = []
+
+    def record(name: str, args: list[Any] | None = None, queue: str = "", **_: Any) -> None:
+        sent.append((name, list(args or []), queue))
+
+    monkeypatch.setattr(app, "send_task", record)
+    return sent

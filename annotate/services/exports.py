@@ -45,9 +45,8 @@ from annotate.exchange.rows import (
     iter_frames,
 )
 from annotate.exchange.sinks import dir_sink, text_file, video_file, zip_sink
-from annotate.jobs import JobKind, job_heartbeat, job_kind_register
+from annotate.jobs import JobKind, enqueue_on_commit, job_heartbeat, job_kind_register
 from annotate.models import Box, ExportFormat, ExportJob, JobStatus, Project, Video
-from annotate.services.queueing import enqueue_on_commit
 
 log = logging.getLogger(__name__)
 
@@ -387,10 +386,12 @@ def export_job_create(
         options=asdict(clean),
         created_by=created_by,
     )
-    from annotate.exchange.tasks import export_run_task
-
     enqueue_on_commit(
-        export_run_task, job.id, on_failure=lambda message: _fail_queued(job.id, message), what="the export"
+        EXPORT_JOB.task,
+        job.id,
+        queue=EXPORT_JOB.queue,
+        on_failure=lambda message: _fail_queued(job.id, message),
+        what="the export",
     )
     return job
 

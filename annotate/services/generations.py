@@ -29,7 +29,7 @@ from django.utils import timezone
 import micromodels
 from annotate import engine_adapter
 from annotate.errors import ConflictError, ServiceError
-from annotate.jobs import JobKind, job_heartbeat, job_kind_register
+from annotate.jobs import JobKind, job_heartbeat, job_kind_register, job_send
 from annotate.models import ACTIVE_JOB_STATUSES, Generation, GenerationPhase, JobStatus, Video, VideoStatus
 from annotate.services.corrections import Person, person
 from micromodels.checkpoints import make_checkpoint, verify_checkpoint
@@ -185,10 +185,8 @@ def generation_start_from(*, video: Video, source: Generation, user: Person = No
 
 
 def _enqueue(generation_id: int) -> None:
-    from annotate.loop_tasks import generation_run  # tasks import services, not the other way round
-
     try:
-        generation_run.apply_async(args=[generation_id], queue="gpu")
+        job_send(GENERATION_JOB, generation_id)
     except Exception as exc:  # broker down: say so on the row instead of leaving it queued forever
         logger.exception("could not enqueue generation %s", generation_id)
         generation_fail(generation_id=generation_id, error=f"Could not queue the training run: {exc}")

@@ -26,11 +26,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from annotate.errors import ConflictError, ServiceError
+from annotate.jobs import enqueue_on_commit
 from annotate.models import ImportJob, JobStatus, Video, VideoStatus
 from annotate.services.imports import ImportCancelled, ImportOptions, LabelImportError, labels_import
-from annotate.services.queueing import enqueue_on_commit
 
 log = logging.getLogger(__name__)
+
+IMPORT_TASK = "annotate.import_run"  # annotate.tasks.import_run_task, sent by name
 
 OPTION_NAMES = tuple(f.name for f in fields(ImportOptions))
 
@@ -95,11 +97,10 @@ def import_job_create(
                 sha256=digest.hexdigest(),
                 created_by=created_by,
             )
-            from annotate.exchange.tasks import import_run_task
-
             enqueue_on_commit(
-                import_run_task,
+                IMPORT_TASK,
                 job.id,
+                queue="cpu",
                 on_failure=lambda message: _fail_queued(job.id, message),
                 what="the import",
             )

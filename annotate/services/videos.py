@@ -45,10 +45,9 @@ from annotate.ingest import (
     resize,
     sample,
 )
-from annotate.jobs import JobKind, job_heartbeat, job_kind_register
+from annotate.jobs import JobKind, enqueue_on_commit, job_heartbeat, job_kind_register
 from annotate.models import Frame, Generation, JobStatus, Project, Video, VideoStatus
 from annotate.services.generations import generation_start_from
-from annotate.services.queueing import enqueue_on_commit
 
 log = logging.getLogger(__name__)
 
@@ -96,11 +95,10 @@ def import_path_check(path: str | Path) -> Path:
 
 
 def _enqueue_ingest(video_id: int) -> None:
-    from annotate.tasks import video_ingest_task  # tasks import this module
-
     enqueue_on_commit(
-        video_ingest_task,
+        INGEST_JOB.task,
         video_id,
+        queue=INGEST_JOB.queue,
         on_failure=lambda message: _fail_queued(video_id, message),
         what="the ingest",
     )

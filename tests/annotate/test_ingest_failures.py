@@ -16,6 +16,7 @@ from annotate.errors import ServiceError
 from annotate.models import Frame, Video, VideoStatus
 from annotate.services.videos import video_create_from_path, video_create_from_upload, video_ingest
 from fixtures.make_clips import ClipTruth, make_clip
+from tests.conftest import BROKER_REFUSAL
 
 pytestmark = pytest.mark.django_db
 
@@ -286,21 +287,6 @@ def test_a_queued_import_whose_folder_is_no_longer_allowed_fails_at_ingest(proje
 
 # -- the broker ---------------------------------------------------------------------------------------
 
-BROKER_ERROR = "Error 111 connecting to 127.0.0.1:6379. Connection refused."
-
-
-@pytest.fixture
-def broker_down(monkeypatch):
-    """Sending the ingest task fails the way Celery fails when Redis is unreachable."""
-    from kombu.exceptions import OperationalError
-
-    from annotate.tasks import video_ingest_task
-
-    def refuse(*args, **kwargs):
-        raise OperationalError(BROKER_ERROR)
-
-    monkeypatch.setattr(video_ingest_task, "delay", refuse)
-
 
 def test_an_upload_whose_ingest_cannot_be_queued_fails_and_keeps_no_upload(
     project, broker_down, django_capture_on_commit_callbacks
@@ -312,7 +298,7 @@ def test_an_upload_whose_ingest_cannot_be_queued_fails_and_keeps_no_upload(
     video.refresh_from_db()
     assert len(callbacks) == 1
     assert video.status == VideoStatus.FAILED
-    assert video.error == f"Could not queue the ingest: {BROKER_ERROR}; is the broker running?"
+    assert video.error == f"Could not queue the ingest: {BROKER_REFUSAL}; is the broker running?"
     assert video.source_file == "" and not original.exists() and not original.parent.exists()
 
 
@@ -329,17 +315,12 @@ def test_a_path_import_whose_ingest_cannot_be_queued_fails_with_a_clear_message(
 
 
 def test_an_upload_is_kept_for_its_ingest_when_the_task_is_queued(
-    project, monkeypatch, django_capture_on_commit_callbacks
+    project, sent_tasks, django_capture_on_commit_callbacks
 ):
-    from annotate.tasks import video_ingest_task
-
-    sent = []
-    monkeypatch.setattr(video_ingest_task, "delay", sent.append)
-
     with django_capture_on_commit_callbacks(execute=True):
         video = video_create_from_upload(project=project, uploaded_file=SimpleUploadedFile("a.mp4", b"data"))
 
     video.refresh_from_db()
-    assert sent == [video.id]
+    assert sent_tasks == [("annotate.video_ingest", [video.id], "cpu")]
     assert video.status == VideoStatus.QUEUED
     assert default_storage.exists(video.source_file)

@@ -181,16 +181,8 @@ def test_an_upload_at_the_limit_streams_to_disk_and_is_accepted(
 
 
 def test_an_upload_whose_ingest_cannot_be_queued_answers_and_ends_failed(
-    api_client, project, monkeypatch, django_capture_on_commit_callbacks
+    api_client, project, broker_down, django_capture_on_commit_callbacks
 ):
-    from kombu.exceptions import OperationalError
-
-    from annotate.tasks import video_ingest_task
-
-    def refuse(*args, **kwargs):
-        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
-
-    monkeypatch.setattr(video_ingest_task, "delay", refuse)
     upload = SimpleUploadedFile("a.mp4", bytes(64), content_type="video/mp4")
 
     with django_capture_on_commit_callbacks(execute=True):

@@ -184,18 +184,10 @@ def test_only_frames_nobody_reviewed_or_confirmed_are_open_to_predictions(projec
 
 
 def test_an_export_that_cannot_be_queued_fails_with_a_clear_message(
-    project, make_video, monkeypatch, django_capture_on_commit_callbacks
+    project, make_video, broker_down, django_capture_on_commit_callbacks
 ):
-    from kombu.exceptions import OperationalError
-
-    from annotate.exchange.tasks import export_run_task
-
     make_video(project, frames=2)
 
-    def broker_down(*args: Any, **kwargs: Any) -> None:
-        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
-
-    monkeypatch.setattr(export_run_task, "delay", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
         job = _queued(project, "coco")
 
