@@ -43,6 +43,7 @@ from annotate.models import (
     ReviewState,
     Video,
 )
+from annotate.selectors.live_figures import generation_live_figures
 
 _FATE_RANK: dict[str, int] = {
     CorrectionAction.ACCEPT: 0,
@@ -277,8 +278,6 @@ def _throughput(tallies: dict[Any, _Tally]) -> list[dict[str, Any]]:
 
 
 def _live_rows(generations: QuerySet[Generation]) -> list[dict[str, Any]]:
-    from annotate.selectors.live_figures import generation_live_figures
-
     return [
         {
             "video": g.video_id,

@@ -27,16 +27,65 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from annotate.errors import ConflictError
+from annotate.models import ExportJob, Generation, ImportJob, JobStatus
 from config.celery import app
 
 log = logging.getLogger(__name__)
+
+# The states of a job row (generations today) and the moves between them.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    JobStatus.QUEUED: frozenset({JobStatus.RUNNING, JobStatus.CANCELLED, JobStatus.FAILED}),
+    # running -> queued: its worker died and the sweep queues it again.
+    JobStatus.RUNNING: frozenset(
+        {JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.QUEUED}
+    ),
+    JobStatus.SUCCEEDED: frozenset(),
+    JobStatus.FAILED: frozenset(),
+    JobStatus.CANCELLED: frozenset(),
+}
+TERMINAL = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED})
+
+
+class JobStateError(ConflictError):
+    """A transition the table does not allow (HTTP 409)."""
+
+    code = "invalid_state"
+
+
+class Superseded(Exception):
+    """This attempt no longer owns its job row (swept as dead, or redelivered to another worker)."""
+
+
+# The job rows with a status and start/finish stamps (a clip's ingest has its own fields).
+RowT = TypeVar("RowT", Generation, ExportJob, ImportJob)
+
+
+def job_transition(row: RowT, to: str, *, what: str, **fields: Any) -> RowT:
+    """Move a locked (or freshly read) job row to ``to`` and save ``fields`` with it; refuse what the
+    table does not allow ("<what> cannot go from running to queued."). Stamps started/finished."""
+    status = str(row.status)
+    if to not in TRANSITIONS[status]:
+        raise JobStateError(f"{what} cannot go from {status} to {to}.")
+    now = timezone.now()
+    row.status = to
+    if to == JobStatus.RUNNING and row.started_at is None:
+        row.started_at = now
+    if to in TERMINAL:
+        row.finished_at = now
+        if isinstance(row, Generation):
+            row.eta_seconds = None
+    for name, value in fields.items():
+        setattr(row, name, value)
+    row.save()
+    return row
 
 
 @dataclass(frozen=True)

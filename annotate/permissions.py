@@ -17,13 +17,24 @@ it validates the request body, so a refused caller learns nothing but "not allow
 
 from __future__ import annotations
 
-from django.contrib.auth.models import User
+from typing import cast
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Model
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.request import Request
 
 from annotate.errors import ForbiddenError
 from annotate.models import Box, ExportJob, Generation, ImportJob, Membership, Project, Role, Track, Video
+
+Person = AbstractBaseUser | AnonymousUser | None  # who asks: a user, an anonymous request, or nobody (a job)
+
+
+def person(user: Person) -> User | None:
+    """The user row to record as the actor; None for nobody or an anonymous request."""
+    return cast(User, user) if user is not None and user.is_authenticated else None
+
 
 RANK: dict[str, int] = {Role.VIEWER: 0, Role.ANNOTATOR: 1, Role.MANAGER: 2, Role.OWNER: 3}
 _WHO: dict[str, str] = {

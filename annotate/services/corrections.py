@@ -17,9 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import cast
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -36,18 +34,13 @@ from annotate.models import (
     ReviewState,
     Video,
 )
+from annotate.permissions import Person, person
 from annotate.selectors.frames import finished_frames_q, finished_since_last_generation
 from annotate.services.frames import frame_settle, frames_settle_many
+from annotate.services.generations import generation_start
 from micromodels.metrics import iou
 
 logger = logging.getLogger(__name__)
-
-Person = AbstractBaseUser | AnonymousUser | None
-
-
-def person(user: Person) -> User | None:
-    """The user row to record as the actor; None for nobody or an anonymous request."""
-    return cast(User, user) if user is not None and user.is_authenticated else None
 
 
 def correction_record(
@@ -88,8 +81,6 @@ def _auto_train(video_id: int) -> None:
 def generation_auto_start(*, video_id: int) -> Generation | None:
     """Start the next generation when the project trains automatically, nothing is running, and
     ``auto_train_after_frames`` frames were finished since the latest run started."""
-    from annotate.services.generations import generation_start
-
     video = Video.objects.select_related("project").filter(id=video_id).first()
     if video is None or not video.project.auto_train:
         return None

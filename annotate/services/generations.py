@@ -29,58 +29,32 @@ from django.utils import timezone
 import micromodels
 from annotate import engine_adapter
 from annotate.errors import ConflictError, ServiceError
-from annotate.jobs import JobKind, job_heartbeat, job_kind_register, job_send
+from annotate.jobs import (
+    TERMINAL,
+    JobKind,
+    JobStateError,
+    Superseded,
+    job_heartbeat,
+    job_kind_register,
+    job_send,
+    job_transition,
+)
 from annotate.models import ACTIVE_JOB_STATUSES, Generation, GenerationPhase, JobStatus, Video, VideoStatus
-from annotate.services.corrections import Person, person
+from annotate.permissions import Person, person
+from annotate.services.prelabels import prelabels_commit
 from micromodels.checkpoints import make_checkpoint, verify_checkpoint
 from micromodels.errors import Cancelled, EngineError
 from micromodels.types import TrainProgress, TrainResult
 
 logger = logging.getLogger(__name__)
 
-TRANSITIONS: dict[str, frozenset[str]] = {
-    JobStatus.QUEUED: frozenset({JobStatus.RUNNING, JobStatus.CANCELLED, JobStatus.FAILED}),
-    # running -> queued: its worker died and the sweep (annotate.jobs) queues it again.
-    JobStatus.RUNNING: frozenset(
-        {JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.QUEUED}
-    ),
-    JobStatus.SUCCEEDED: frozenset(),
-    JobStatus.FAILED: frozenset(),
-    JobStatus.CANCELLED: frozenset(),
-}
-TERMINAL = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED})
 _STOP_CHECK_EVERY = 1.0  # seconds between database reads of the cancel flag
 _HEARTBEAT_EVERY = 5.0  # seconds between heartbeats (updated_at) of a running generation
 
 
-class GenerationStateError(ConflictError):
-    """A transition the state machine does not allow (HTTP 409)."""
-
-    code = "invalid_state"
-
-
-class Superseded(Exception):
-    """This attempt no longer owns the generation (swept as dead, or redelivered to another worker)."""
-
-
 def generation_transition(*, generation: Generation, to: str, **fields: Any) -> Generation:
-    """Move a locked (or freshly read) row to ``to`` and save ``fields`` with it; refuse anything
-    the table above does not allow."""
-    if to not in TRANSITIONS[generation.status]:
-        raise GenerationStateError(
-            f"Generation {generation.number} cannot go from {generation.status} to {to}."
-        )
-    generation.status = to
-    now = timezone.now()
-    if to == JobStatus.RUNNING and generation.started_at is None:
-        generation.started_at = now
-    if to in TERMINAL:
-        generation.finished_at = now
-        generation.eta_seconds = None
-    for name, value in fields.items():
-        setattr(generation, name, value)
-    generation.save()
-    return generation
+    """Move a locked (or freshly read) generation to ``to`` with ``fields`` (annotate.jobs' table)."""
+    return job_transition(generation, to, what=f"Generation {generation.number}", **fields)
 
 
 def _locked(generation_id: int) -> Generation:
@@ -203,7 +177,7 @@ def generation_cancel(*, generation: Generation) -> Generation:
         row.cancel_requested = True
         row.save(update_fields=["cancel_requested", "updated_at"])
         return row
-    raise GenerationStateError(f"Generation {row.number} is already {row.status}.")
+    raise JobStateError(f"Generation {row.number} is already {row.status}.")
 
 
 @transaction.atomic
@@ -454,8 +428,6 @@ def _clear_scratch(
 
 def _run(generation_id: int, attempt: int, control: _RunControl) -> Path:
     """Train, pre-label and commit one attempt; the attempt's work folder."""
-    from annotate.services.prelabels import prelabels_commit
-
     generation = Generation.objects.select_related("video__project").get(id=generation_id)
     video = generation.video
     clip = engine_adapter.clip_for_video(video)

@@ -16,6 +16,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from annotate import engine_adapter
+from annotate.jobs import Superseded, job_transition
 from annotate.models import (
     Box,
     BoxSource,
@@ -27,7 +28,6 @@ from annotate.models import (
     Video,
 )
 from annotate.selectors.live_figures import generation_live_figures, proposal_of
-from annotate.services.generations import Superseded, generation_transition
 from annotate.services.suggestions import suggestions_replace
 from micromodels.types import PrelabelResult
 
@@ -65,7 +65,7 @@ def prelabels_commit(
     if generation.status != JobStatus.RUNNING or generation.attempts != attempt:
         raise Superseded
     if generation.cancel_requested:
-        return generation_transition(generation=generation, to=JobStatus.CANCELLED)
+        return job_transition(generation, JobStatus.CANCELLED, what=f"Generation {generation.number}")
 
     # Boxes, then frames: the order in which every human write locks them (the box it changes,
     # then the frame it touches), so a person's edit and this commit queue up instead of deadlocking.
@@ -136,9 +136,10 @@ def prelabels_commit(
     suggestions_replace(video=video, generation=generation, suggestions=result.suggestions)
     _store_proposal(generation, result, set(writable))
     prelabeled_frames = len({p.frame_index for p in predictions})
-    generation = generation_transition(
-        generation=generation,
-        to=JobStatus.SUCCEEDED,
+    generation = job_transition(
+        generation,
+        JobStatus.SUCCEEDED,
+        what=f"Generation {generation.number}",
         prelabel_seconds=prelabel_seconds,
         metrics={
             **generation.metrics,

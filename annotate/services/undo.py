@@ -26,6 +26,7 @@ from annotate.models import (
     Track,
     Video,
 )
+from annotate.permissions import Person, person
 from annotate.services.boxes import (
     _check_class,
     _check_geometry,
@@ -34,7 +35,6 @@ from annotate.services.boxes import (
     _touch_frame,
     box_write,
 )
-from annotate.services.corrections import Person, person
 from annotate.services.frames import frame_settle
 
 

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from annotate.models import Role
+from annotate.selectors.projects import project_base_weights
 
 
 class LabelClassSerializer(serializers.Serializer):
@@ -48,8 +49,6 @@ class ProjectSettingsSerializer(ProjectSerializer):
     base_weights_info = serializers.SerializerMethodField()
 
     def get_base_weights_info(self, project: Any) -> dict[str, Any]:
-        from annotate.selectors.projects import project_base_weights
-
         return project_base_weights(project=project)
 
 

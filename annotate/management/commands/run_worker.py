@@ -12,6 +12,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from config.celery import app
+
 
 class Command(BaseCommand):
     help = "Run a Celery worker for the platform's queues on the configured broker."
@@ -42,8 +44,6 @@ class Command(BaseCommand):
             )
         if options["concurrency"] < 1:
             raise CommandError("--concurrency must be at least 1.")
-
-        from config.celery import app
 
         argv = [
             "worker",

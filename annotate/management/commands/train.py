@@ -13,9 +13,10 @@ from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
+from annotate.jobs import TERMINAL
 from annotate.management.jsoncommand import CommandFailed, JsonCommand
 from annotate.models import Generation, JobStatus, Video
-from annotate.services.generations import TERMINAL, generation_start, generation_sweep_lost
+from annotate.services.generations import generation_start, generation_sweep_lost
 
 
 def _result(generation: Generation, *, created: bool) -> dict[str, Any]:

@@ -9,10 +9,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from annotate.errors import ServiceError
+from annotate.jobs import JobStateError, Superseded
 from annotate.models import Box, Generation, JobStatus, VideoStatus
 from annotate.services.generations import (
-    GenerationStateError,
-    Superseded,
     generation_cancel,
     generation_claim,
     generation_start,
@@ -46,7 +45,7 @@ def test_only_the_documented_status_transitions_are_allowed(project, source, tar
         assert row.status == target
         assert (row.finished_at is not None) == (target in ("succeeded", "failed", "cancelled"))
     else:
-        with pytest.raises(GenerationStateError):
+        with pytest.raises(JobStateError):
             generation_transition(generation=row, to=target)
         row.refresh_from_db()
         assert row.status == source
@@ -92,7 +91,7 @@ def test_cancelling_a_queued_run_ends_it_and_a_running_one_is_asked_to_stop(proj
     assert queued.status == JobStatus.CANCELLED and queued.finished_at is not None
     running = generation_cancel(generation=generation(video, 2, JobStatus.RUNNING))
     assert running.status == JobStatus.RUNNING and running.cancel_requested
-    with pytest.raises(GenerationStateError):
+    with pytest.raises(JobStateError):
         generation_cancel(generation=queued)
 
 
