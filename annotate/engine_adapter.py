@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from annotate.models import Box, BoxSource, Frame, Generation, LabelClass, ReviewState, Video
-from annotate.selectors.frames import finished_frames_q
+from annotate.selectors.frames import finished_frames_of
 from micromodels.checkpoints import verify_checkpoint
 from micromodels.config import PrelabelConfig, TrainConfig
 from micromodels.errors import EngineError
@@ -28,18 +28,14 @@ _CONFIRMED = Q(source=BoxSource.HUMAN) | Q(review_state__in=[ReviewState.ACCEPTE
 _MIN_SIDE = 1.0  # pixels; a prediction thinner than this after clipping to the frame is dropped
 
 
-def labeled_frames_q() -> Q:
+def labeled_frames_of(video: Video) -> QuerySet[Frame]:
     """Frames the model trains on: the finished frames (annotate.selectors.frames, the one definition).
 
     Every object on such a frame is taken as boxed, so a finished frame without boxes is a negative. A
     frame half reviewed (one prediction accepted, another still pending) is not finished: training on
     it would teach the detector that the unreviewed object is background.
     """
-    return finished_frames_q()
-
-
-def labeled_frames_of(video: Video) -> QuerySet[Frame]:
-    return Frame.objects.filter(video=video).filter(labeled_frames_q()).order_by("index")
+    return finished_frames_of(video)
 
 
 def frames_open_to_predictions(video: Video) -> QuerySet[Frame]:

@@ -12,12 +12,10 @@ from annotate.selectors.frames import finished_frames_q, frame_pending_q
 
 
 def _with_counts(qs: QuerySet[Video]) -> QuerySet[Video]:
-    # Labeled = finished, the one definition the trainer and exports use (selectors/frames.py).
+    # Finished: the one definition the trainer and exports use (selectors/frames.py); the API also
+    # calls it labeled_frames.
     return qs.annotate(
         count_frames=count_of(Frame.objects.filter(video=OuterRef("pk")), "video"),
-        count_labeled_frames=count_of(
-            Frame.objects.filter(video=OuterRef("pk")).filter(finished_frames_q()), "video"
-        ),
         count_finished_frames=count_of(
             Frame.objects.filter(video=OuterRef("pk")).filter(finished_frames_q()), "video"
         ),

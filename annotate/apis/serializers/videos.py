@@ -13,7 +13,9 @@ from annotate.models import Video, VideoStatus
 
 class VideoCountsSerializer(serializers.Serializer):
     frames = serializers.IntegerField(source="count_frames")
-    labeled_frames = serializers.IntegerField(source="count_labeled_frames")
+    labeled_frames = serializers.IntegerField(
+        source="count_finished_frames", help_text="the finished frames, the ones the model trains on"
+    )
     finished_frames = serializers.IntegerField(
         source="count_finished_frames", help_text="frames people finished: what exports write by default"
     )

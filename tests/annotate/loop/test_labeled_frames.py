@@ -34,7 +34,7 @@ def test_a_frame_is_finished_once_every_prediction_on_it_is_decided_one_by_one(p
     assert finished(video) == [1]
     assert [f.index for f in engine_adapter.labeled_frames(video)] == [1]
     assert frame_summary(video=video).finished == 1
-    assert video_list(project=project).get(id=video.id).count_labeled_frames == 1
+    assert video_list(project=project).get(id=video.id).count_finished_frames == 1
 
 
 def test_undoing_an_accept_reopens_the_frame_and_undoing_a_stray_box_leaves_it_untouched(project, user):
