@@ -9,12 +9,6 @@ export class ApiError extends Error {
     this.json = json;
   }
 
-  // The server has no such endpoint (yet): Django's HTML 404 for an unknown URL, or a method it does
-  // not allow. A JSON 404 is about an object ("no such box") and is not "missing".
-  get missing() {
-    return (this.status === 404 && !this.json) || this.status === 405 || this.status === 501;
-  }
-
   static sentences(value) {
     if (typeof value === "string") return [value];
     if (Array.isArray(value)) return value.flatMap((v) => ApiError.sentences(v));

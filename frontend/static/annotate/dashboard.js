@@ -2,7 +2,7 @@
 // right on the frames people finished, final boxes by generation, human time per box, annotator
 // throughput, training runs (cancel a running one). Every chart and table has a CSV of its rows.
 
-import { ApiError, get, list, post } from "./api.js";
+import { get, list, post } from "./api.js";
 import { bars, csvButton, lines, stackedBars } from "./charts.js";
 import { $, el, fmtSeconds, pageIds, setProgress, toast } from "./dom.js";
 
@@ -20,8 +20,8 @@ function empty(node, text) {
   node.replaceChildren(el("p", { class: "empty-state", text }));
 }
 
-function unavailable(error, what) {
-  return error instanceof ApiError && error.missing ? `${what} is not available on this server yet.` : `Could not load ${what.toLowerCase()}: ${error.message}`;
+function loadFailed(error, what) {
+  return `Could not load ${what.toLowerCase()}: ${error.message}`;
 }
 
 function table(headers, rows) {
@@ -249,9 +249,9 @@ async function start() {
   const url = videoId ? `/api/videos/${videoId}/efficiency/` : `/api/projects/${projectId}/efficiency/`;
   await Promise.all([
     get(url).then(renderEfficiency, (error) => {
-      for (const id of ["#eff-chart", "#spb-chart", "#annotator-table", "#live-table", "#thr-chart"]) empty($(id), unavailable(error, "Label efficiency"));
+      for (const id of ["#eff-chart", "#spb-chart", "#annotator-table", "#live-table", "#thr-chart"]) empty($(id), loadFailed(error, "Label efficiency"));
     }),
-    runsOf(videos).then((runs) => renderRuns(runs, videos), (error) => empty($("#runs-table"), unavailable(error, "Training history"))),
+    runsOf(videos).then((runs) => renderRuns(runs, videos), (error) => empty($("#runs-table"), loadFailed(error, "Training history"))),
   ]);
   document.body.dataset.dashboardReady = "1";
 }
