@@ -215,6 +215,7 @@ if ANNOTATE_JOB_STALE_SECONDS <= 2 * ANNOTATE_JOB_HEARTBEAT_SECONDS:
 ANNOTATE_INGEST_TIME_LIMIT = env_int("ANNOTATE_INGEST_TIME_LIMIT", 2 * 3600, minimum=60)
 ANNOTATE_EXPORT_TIME_LIMIT = env_int("ANNOTATE_EXPORT_TIME_LIMIT", 2 * 3600, minimum=60)
 ANNOTATE_GENERATION_TIME_LIMIT = env_int("ANNOTATE_GENERATION_TIME_LIMIT", 3600, minimum=60)
+ANNOTATE_IMPORT_TIME_LIMIT = env_int("ANNOTATE_IMPORT_TIME_LIMIT", 3600, minimum=60)
 
 # Celery: tasks carry ids only; job state lives in database rows.
 CELERY_BROKER_URL = env_optional("CELERY_BROKER_URL")
@@ -238,7 +239,12 @@ else:
     # Redis hands an unacknowledged message out again after this long. Longer than the longest job's
     # time limit, so a live job is never run twice; a dead worker's job does not wait for it, the
     # sweep re-queues it (annotate.jobs), and the late copy finds its row finished.
-    _longest_job = max(ANNOTATE_INGEST_TIME_LIMIT, ANNOTATE_EXPORT_TIME_LIMIT, ANNOTATE_GENERATION_TIME_LIMIT)
+    _longest_job = max(
+        ANNOTATE_INGEST_TIME_LIMIT,
+        ANNOTATE_EXPORT_TIME_LIMIT,
+        ANNOTATE_GENERATION_TIME_LIMIT,
+        ANNOTATE_IMPORT_TIME_LIMIT,
+    )
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": env_int("ANNOTATE_VISIBILITY_TIMEOUT", _longest_job + 600, minimum=60)
     }
