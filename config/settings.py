@@ -272,6 +272,12 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each counted on its own
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "annotate.lockout.lockout_response"
 AXES_VERBOSE = False
+# How many reverse proxies stand in front of the app (0: none; X-Forwarded-For is then ignored). The
+# lockout and the throttles count a client by its address: with N proxies it is the N-th entry from the
+# right of X-Forwarded-For, which the first proxy wrote; entries further left came from the client
+# and are ignored (annotate.client_address). Only correct if the app port is reachable through them only.
+ANNOTATE_TRUSTED_PROXIES = env_int("ANNOTATE_TRUSTED_PROXIES", 0, minimum=0)
+AXES_CLIENT_IP_CALLABLE = "annotate.client_address.client_address"
 # The token endpoint is throttled per account and per address as well (DRF throttles, on the cache).
 ANNOTATE_TOKEN_RATE_ACCOUNT = env_str("ANNOTATE_TOKEN_RATE_ACCOUNT", "10/min")
 ANNOTATE_TOKEN_RATE_ADDRESS = env_str("ANNOTATE_TOKEN_RATE_ADDRESS", "30/min")
@@ -320,6 +326,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "annotate.errors.api_exception_handler",
+    # DRF's own address rule (anonymous throttles): X-Forwarded-For only through the trusted proxies.
+    "NUM_PROXIES": ANNOTATE_TRUSTED_PROXIES,
 }
 
 SPECTACULAR_SETTINGS = {
