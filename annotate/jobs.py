@@ -1,6 +1,6 @@
 """Background jobs as rows: a heartbeat while one runs, and the sweep that finds the dead ones.
 
-Every job row (a clip's ingest, a generation, an export; label imports when they become jobs) has a
+Every job row (a clip's ingest, a generation, an export, a label import) has a
 ``heartbeat_at`` that a thread of the process running it beats every ANNOTATE_JOB_HEARTBEAT_SECONDS,
 independently of how often the job itself reports progress. A worker that is killed (SIGKILL, OOM,
 lost host) stops beating. The sweep (at worker start and every ANNOTATE_JOB_SWEEP_SECONDS in each
@@ -90,7 +90,7 @@ def job_transition(row: RowT, to: str, *, what: str, **fields: Any) -> RowT:
 
 @dataclass(frozen=True)
 class JobKind:
-    label: str  # in messages: "ingest", "training run", "export"
+    label: str  # in messages: "ingest", "training run", "export", "label import"
     model: type[models.Model]
     running: str  # the status value of a row whose job runs
     task: str  # Celery task name, sent by name so this module never imports tasks
@@ -105,7 +105,12 @@ class JobKind:
 _KINDS: dict[str, JobKind] = {}
 # The modules that register a kind, by name: the sweep loads them, so it sees every kind even in a
 # process that has not imported that service yet (a worker imports some services lazily).
-JOB_MODULES = ("annotate.services.videos", "annotate.services.generations", "annotate.services.exports")
+JOB_MODULES = (
+    "annotate.services.videos",
+    "annotate.services.generations",
+    "annotate.services.exports",
+    "annotate.services.import_jobs",
+)
 
 
 def job_kind_register(kind: JobKind) -> JobKind:
@@ -148,7 +153,8 @@ def enqueue_on_commit(
     transaction.on_commit(send)
 
 
-def _stale_q() -> Q:
+def job_stale_q() -> Q:
+    """Rows whose heartbeat stopped: their worker is taken for dead."""
     cutoff = timezone.now() - timedelta(seconds=settings.ANNOTATE_JOB_STALE_SECONDS)
     # A row that never beat (claimed before a heartbeat existed) counts from its last update.
     return Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, updated_at__lt=cutoff)
@@ -192,14 +198,13 @@ def jobs_sweep() -> dict[str, int]:
     for module in JOB_MODULES:
         importlib.import_module(module)
     for kind in list(_KINDS.values()):
-        stale_ids = list(
-            kind.model._default_manager.filter(_stale_q(), status=kind.running).values_list("pk", flat=True)
-        )
+        stale = kind.model._default_manager.filter(job_stale_q(), status=kind.running)
+        stale_ids = list(stale.values_list("pk", flat=True))
         for pk in stale_ids:
             with transaction.atomic():
                 row = (
                     kind.model._default_manager.select_for_update(skip_locked=True)
-                    .filter(_stale_q(), pk=pk, status=kind.running)
+                    .filter(job_stale_q(), pk=pk, status=kind.running)
                     .first()
                 )
                 if row is None:  # it beat, finished or was deleted meanwhile

@@ -406,6 +406,8 @@ class ImportJob(TimeStamped):
     error = models.TextField(blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)  # claims by a worker; fences a superseded attempt
+    heartbeat_at = models.DateTimeField(null=True, blank=True)  # beaten while it runs (annotate.jobs)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -56,7 +56,12 @@ def export_run_task(job_id: int) -> None:
     export_job_run(job_id=job_id)
 
 
-@app.task(name="annotate.import_run", queue="cpu", ignore_result=True)
+@app.task(
+    name="annotate.import_run",
+    queue="cpu",
+    ignore_result=True,
+    time_limit=settings.ANNOTATE_IMPORT_TIME_LIMIT,
+)
 def import_run_task(job_id: int) -> None:
     """Run a queued label import; failures end as a failed row with every problem listed."""
     import_job_run(job_id=job_id)

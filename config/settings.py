@@ -215,6 +215,7 @@ if ANNOTATE_JOB_STALE_SECONDS <= 2 * ANNOTATE_JOB_HEARTBEAT_SECONDS:
 ANNOTATE_INGEST_TIME_LIMIT = env_int("ANNOTATE_INGEST_TIME_LIMIT", 2 * 3600, minimum=60)
 ANNOTATE_EXPORT_TIME_LIMIT = env_int("ANNOTATE_EXPORT_TIME_LIMIT", 2 * 3600, minimum=60)
 ANNOTATE_GENERATION_TIME_LIMIT = env_int("ANNOTATE_GENERATION_TIME_LIMIT", 3600, minimum=60)
+ANNOTATE_IMPORT_TIME_LIMIT = env_int("ANNOTATE_IMPORT_TIME_LIMIT", 3600, minimum=60)
 
 # Celery: tasks carry ids only; job state lives in database rows.
 CELERY_BROKER_URL = env_optional("CELERY_BROKER_URL")
@@ -238,7 +239,12 @@ else:
     # Redis hands an unacknowledged message out again after this long. Longer than the longest job's
     # time limit, so a live job is never run twice; a dead worker's job does not wait for it, the
     # sweep re-queues it (annotate.jobs), and the late copy finds its row finished.
-    _longest_job = max(ANNOTATE_INGEST_TIME_LIMIT, ANNOTATE_EXPORT_TIME_LIMIT, ANNOTATE_GENERATION_TIME_LIMIT)
+    _longest_job = max(
+        ANNOTATE_INGEST_TIME_LIMIT,
+        ANNOTATE_EXPORT_TIME_LIMIT,
+        ANNOTATE_GENERATION_TIME_LIMIT,
+        ANNOTATE_IMPORT_TIME_LIMIT,
+    )
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": env_int("ANNOTATE_VISIBILITY_TIMEOUT", _longest_job + 600, minimum=60)
     }
@@ -266,6 +272,12 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each counted on its own
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "annotate.lockout.lockout_response"
 AXES_VERBOSE = False
+# How many reverse proxies stand in front of the app (0: none; X-Forwarded-For is then ignored). The
+# lockout and the throttles count a client by its address: with N proxies it is the N-th entry from the
+# right of X-Forwarded-For, which the first proxy wrote; entries further left came from the client
+# and are ignored (annotate.client_address). Only correct if the app port is reachable through them only.
+ANNOTATE_TRUSTED_PROXIES = env_int("ANNOTATE_TRUSTED_PROXIES", 0, minimum=0)
+AXES_CLIENT_IP_CALLABLE = "annotate.client_address.client_address"
 # The token endpoint is throttled per account and per address as well (DRF throttles, on the cache).
 ANNOTATE_TOKEN_RATE_ACCOUNT = env_str("ANNOTATE_TOKEN_RATE_ACCOUNT", "10/min")
 ANNOTATE_TOKEN_RATE_ADDRESS = env_str("ANNOTATE_TOKEN_RATE_ADDRESS", "30/min")
@@ -314,6 +326,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "annotate.apis.exceptions.api_exception_handler",
+    # DRF's own address rule (anonymous throttles): X-Forwarded-For only through the trusted proxies.
+    "NUM_PROXIES": ANNOTATE_TRUSTED_PROXIES,
 }
 
 SPECTACULAR_SETTINGS = {

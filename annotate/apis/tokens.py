@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
+from annotate.client_address import client_address
 from annotate.lockout import lockout_message
 from annotate.tokens import token_expired
 
@@ -53,7 +54,9 @@ class TokenAddressThrottle(SimpleRateThrottle):
         return str(settings.ANNOTATE_TOKEN_RATE_ADDRESS)
 
     def get_cache_key(self, request: Request, view: Any) -> str | None:
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+        # The lockout's address rule (ANNOTATE_TRUSTED_PROXIES), not a client-sent X-Forwarded-For.
+        ident = client_address(request) or "unknown"
+        return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
 class TokenIssueApi(ObtainAuthToken):

@@ -21,18 +21,18 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.files.uploadedfile import UploadedFile
+from django.core.files import File
 from django.db import transaction
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from annotate.errors import ConflictError, ServiceError
-from annotate.jobs import enqueue_on_commit
+from annotate.jobs import JobKind, enqueue_on_commit, job_heartbeat, job_kind_register, job_stale_q
 from annotate.models import ImportJob, JobStatus, Video, VideoStatus
 from annotate.services.imports import ImportCancelled, ImportOptions, LabelImportError, labels_import
 
 log = logging.getLogger(__name__)
 
-IMPORT_TASK = "annotate.import_run"  # annotate.tasks.import_run_task, sent by name
 
 OPTION_NAMES = tuple(f.name for f in fields(ImportOptions))
 
@@ -63,7 +63,7 @@ def _fail_queued(job_id: int, message: str) -> None:
 def import_job_create(
     *,
     video: Video,
-    upload: UploadedFile,
+    upload: File,
     options: dict[str, Any],
     dry_run: bool = False,
     created_by: User | None = None,
@@ -98,9 +98,9 @@ def import_job_create(
                 created_by=created_by,
             )
             enqueue_on_commit(
-                IMPORT_TASK,
+                IMPORT_JOB.task,
                 job.id,
-                queue="cpu",
+                queue=IMPORT_JOB.queue,
                 on_failure=lambda message: _fail_queued(job.id, message),
                 what="the import",
             )
@@ -111,11 +111,26 @@ def import_job_create(
 
 
 def _claim(job_id: int) -> ImportJob | None:
+    # queued -> running, attempts + 1. A running row is claimed again only when its message is
+    # redelivered (the worker died mid-import): nothing of that attempt was committed, it starts over,
+    # and the new attempt number fences the old one out of the row (``_mine``).
     now = timezone.now()
     claimed = ImportJob.objects.filter(id=job_id, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).update(
-        status=JobStatus.RUNNING, started_at=now, updated_at=now, items_done=0, error="", problems=[]
+        status=JobStatus.RUNNING,
+        started_at=now,
+        updated_at=now,
+        heartbeat_at=now,
+        attempts=F("attempts") + 1,
+        items_done=0,
+        error="",
+        problems=[],
     )
     return ImportJob.objects.select_related("video__project").get(id=job_id) if claimed else None
+
+
+def _mine(job: ImportJob) -> QuerySet[ImportJob]:
+    """The row while this attempt still owns it (not cancelled, deleted or claimed by a later one)."""
+    return ImportJob.objects.filter(id=job.id, status=JobStatus.RUNNING, attempts=job.attempts)
 
 
 def import_job_run(*, job_id: int) -> ImportJob | None:
@@ -126,27 +141,25 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
         return None
 
     def progress(done: int, total: int) -> None:
-        updated = ImportJob.objects.filter(id=job.id, status=JobStatus.RUNNING).update(
-            items_done=done, items_total=total, updated_at=timezone.now()
-        )
-        if not updated:
+        if not _mine(job).update(items_done=done, items_total=total, updated_at=timezone.now()):
             raise ImportCancelled
 
     try:
         options = {k: v for k, v in job.options.items() if k in OPTION_NAMES}
-        result = labels_import(
-            video=job.video,
-            path=_media(job.file),
-            name=job.file_name,
-            sha256=job.sha256,
-            dry_run=job.dry_run,
-            created_by=job.created_by,
-            job=job,
-            progress=progress,
-            **options,
-        )
+        with job_heartbeat(IMPORT_JOB, job.id):
+            result = labels_import(
+                video=job.video,
+                path=_media(job.file),
+                name=job.file_name,
+                sha256=job.sha256,
+                dry_run=job.dry_run,
+                created_by=job.created_by,
+                job=job,
+                progress=progress,
+                **options,
+            )
     except ImportCancelled:
-        log.info("import %s was cancelled; nothing written", job_id)
+        log.info("import %s was cancelled or taken over; nothing written", job_id)
         outcome: dict[str, Any] | None = None
     except LabelImportError as exc:
         outcome = {"status": JobStatus.FAILED, "error": exc.summary, "problems": exc.errors}
@@ -158,10 +171,12 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
         # A real import marked the row succeeded in its own transaction; a dry run ends here.
         outcome = {"status": JobStatus.SUCCEEDED, "result": result.as_dict()} if job.dry_run else None
     if outcome is not None:
-        ImportJob.objects.filter(id=job.id, status=JobStatus.RUNNING).update(
-            **outcome, file="", finished_at=timezone.now(), updated_at=timezone.now()
-        )
-    else:
+        _mine(job).update(**outcome, file="", finished_at=timezone.now(), updated_at=timezone.now())
+    row = ImportJob.objects.filter(id=job.id).first()
+    if row is not None and row.status in (JobStatus.QUEUED, JobStatus.RUNNING):
+        # A later attempt owns the row now (the sweep took this one for dead): the upload is its input.
+        return row
+    if row is not None and row.file:
         ImportJob.objects.filter(id=job.id).update(file="")
     _remove_upload(job.file)
     return ImportJob.objects.filter(id=job.id).first()
@@ -169,14 +184,65 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
 
 @transaction.atomic
 def import_job_cancel(*, job: ImportJob) -> ImportJob:
-    """Cancel a queued or running import (a running one stops before it writes); 409 once finished."""
-    cancelled = ImportJob.objects.filter(id=job.id, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).update(
+    """Cancel a queued or running import (a running one stops before it writes); 409 once finished.
+
+    A live run removes the stored upload itself when it stops; the upload of a queued import, or of
+    one whose worker stopped beating, is removed here (no run will look at it again).
+    """
+    row = (
+        ImportJob.objects.select_for_update()
+        .filter(id=job.id, status__in=[JobStatus.QUEUED, JobStatus.RUNNING])
+        .first()
+    )
+    if row is None:
+        job.refresh_from_db()
+        raise ConflictError(f"This import has already {job.status}.")
+    live = row.status == JobStatus.RUNNING and not ImportJob.objects.filter(job_stale_q(), id=row.id).exists()
+    ImportJob.objects.filter(id=row.id).update(
         status=JobStatus.CANCELLED, finished_at=timezone.now(), updated_at=timezone.now()
     )
-    if not cancelled:
-        raise ConflictError(f"This import has already {job.status}.")
+    if row.file and not live:
+        ImportJob.objects.filter(id=row.id).update(file="")
+        upload = row.file
+        transaction.on_commit(lambda: _remove_upload(upload))
     job.refresh_from_db()
-    if job.status == JobStatus.CANCELLED and job.file and job.started_at is None:
-        _remove_upload(job.file)
-        ImportJob.objects.filter(id=job.id).update(file="")
     return job
+
+
+# -- a dead worker's import (annotate.jobs) ----------------------------------------------------------
+# The write is one transaction: a killed worker's connection drops and PostgreSQL rolls it back, so a
+# dead attempt leaves no box, track or class behind; only the stored upload, which the next attempt
+# reads again, or which goes when the import gives up.
+
+
+def _requeue_lost(job: ImportJob) -> None:
+    ImportJob.objects.filter(id=job.id).update(
+        status=JobStatus.QUEUED, heartbeat_at=None, items_done=0, updated_at=timezone.now()
+    )
+
+
+def _give_up_lost(job: ImportJob, message: str) -> None:
+    ImportJob.objects.filter(id=job.id).update(
+        status=JobStatus.FAILED,
+        error=message,
+        file="",
+        heartbeat_at=None,
+        finished_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+    upload = job.file
+    transaction.on_commit(lambda: _remove_upload(upload))
+
+
+IMPORT_JOB = job_kind_register(
+    JobKind(
+        label="label import",
+        model=ImportJob,
+        running=JobStatus.RUNNING,
+        task="annotate.import_run",
+        queue="cpu",
+        max_attempts=lambda: settings.ANNOTATE_JOB_MAX_ATTEMPTS,
+        requeue=_requeue_lost,
+        give_up=_give_up_lost,
+    )
+)

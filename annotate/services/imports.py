@@ -672,7 +672,8 @@ def _write(
     )
     if job is not None:
         # In the same transaction as the boxes: a cancel that lands first rolls the whole write back.
-        finished = ImportJob.objects.filter(id=job.id, status=JobStatus.RUNNING).update(
+        mine = ImportJob.objects.filter(id=job.id, status=JobStatus.RUNNING, attempts=job.attempts)
+        finished = mine.update(
             status=JobStatus.SUCCEEDED,
             result=result.as_dict(),
             items_done=len(boxes),

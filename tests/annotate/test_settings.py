@@ -5,6 +5,7 @@ Each case runs `manage.py` in a fresh process with a clean environment, as a dep
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import subprocess
@@ -66,3 +67,27 @@ def test_a_malformed_limit_stops_the_process_naming_the_variable(tmp_path):
 
     assert completed.returncode != 0
     assert "ANNOTATE_MAX_FRAMES='lots' is not an integer" in completed.stderr
+
+
+def _transport_options(tmp_path: Path, **env: str) -> dict[str, object]:
+    completed = _manage(
+        tmp_path,
+        "shell",
+        "-c",
+        "import json; from django.conf import settings as s; "
+        "print(json.dumps(s.CELERY_BROKER_TRANSPORT_OPTIONS))",
+        SECRET_KEY=secrets.token_urlsafe(64),
+        **{**PRODUCTION, **env},
+    )
+    assert completed.returncode == 0, completed.stderr
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def test_the_redis_visibility_timeout_outlasts_the_longest_job_budget(tmp_path):
+    # Redis hands an unacknowledged message out again after the visibility timeout: it must be longer
+    # than any job may run (its hard time limit), or a live job would run twice.
+    assert _transport_options(tmp_path)["visibility_timeout"] == 2 * 3600 + 600  # ingest/export: 2 h
+    longest_is_import = _transport_options(tmp_path, ANNOTATE_IMPORT_TIME_LIMIT=str(5 * 3600))
+    assert longest_is_import["visibility_timeout"] == 5 * 3600 + 600
+    pinned = _transport_options(tmp_path, ANNOTATE_VISIBILITY_TIMEOUT="900")
+    assert pinned["visibility_timeout"] == 900

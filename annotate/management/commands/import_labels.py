@@ -5,6 +5,9 @@ FILE is a label file (COCO .json, MOT gt.txt, CVAT .xml, Label Studio .json), or
 any format. All or nothing: on any invalid item every problem is listed on stderr, nothing is written
 and the exit status is non-zero. See docs/formats.md for what each format reader accepts and how
 frames are matched.
+
+``--queue`` runs it as a job on a worker's ``cpu`` queue instead (as an upload through the API does:
+a single file only, copied into the media folder) and prints the job: {"id": job, "status": "queued"}.
 """
 
 from __future__ import annotations
@@ -12,10 +15,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from django.core.files import File
 from django.core.management.base import CommandError, CommandParser
 
 from annotate.management.jsoncommand import JsonCommand
 from annotate.models import ImportFormat, ImportMode, Video
+from annotate.services.import_jobs import import_job_create
 from annotate.services.imports import LabelImportError, labels_import
 
 
@@ -43,6 +48,9 @@ class Command(JsonCommand):
         parser.add_argument("--allow-duplicate", action="store_true", help="append a file imported before")
         parser.add_argument("--class", dest="default_class", help="class of boxes the file gives none")
         parser.add_argument("--dry-run", action="store_true", help="check and count; write nothing")
+        parser.add_argument(
+            "--queue", action="store_true", help="run it as a job on a worker; prints the job's id"
+        )
 
     def run(self, **options: Any) -> dict[str, Any]:
         video = Video.objects.select_related("project").filter(id=options["video_id"]).first()
@@ -51,6 +59,8 @@ class Command(JsonCommand):
         path: Path = options["file"].expanduser()
         if not path.exists():
             raise CommandError(f"{path} does not exist.")
+        if options["queue"]:
+            return self._queue(video, path, options)
         try:
             result = labels_import(
                 video=video,
@@ -67,3 +77,27 @@ class Command(JsonCommand):
         except LabelImportError as exc:
             raise CommandError("\n".join([exc.summary, *exc.errors])) from exc
         return result.as_dict()
+
+    def _queue(self, video: Video, path: Path, options: dict[str, Any]) -> dict[str, Any]:
+        if not path.is_file():
+            raise CommandError(f"{path} is a folder; --queue takes one file (a label file or a zip).")
+        names = (
+            "format",
+            "as_predictions",
+            "create_classes",
+            "mode",
+            "first_frame",
+            "allow_duplicate",
+            "default_class",
+        )
+        with path.open("rb") as handle:
+            job = import_job_create(
+                video=video,
+                upload=File(handle, name=path.name),
+                options={
+                    **{name: options[name] for name in names},
+                    "default_class": options["default_class"],
+                },
+                dry_run=options["dry_run"],
+            )
+        return {"id": job.id, "status": job.status}

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core.files.storage import default_storage
 
 from annotate.engine_adapter import frames_open_to_predictions
 from annotate.models import Box, BoxSource, ExportJob, Frame, JobStatus, LabelClass, ReviewState
@@ -195,3 +196,19 @@ def test_an_export_that_cannot_be_queued_fails_with_a_clear_message(
     assert job.status == JobStatus.FAILED
     assert job.error.startswith("Could not queue the export: Error 111") and "broker running" in job.error
     assert job.file == ""
+
+
+def test_an_export_that_fails_while_writing_leaves_no_temporary_file(
+    project, make_video, django_capture_on_commit_callbacks
+):
+    video, _ = make_video(project, frames=4)
+    gone = Frame.objects.get(video=video, index=2).image
+    Path(default_storage.path(gone)).unlink()  # a picture gone from storage
+    with django_capture_on_commit_callbacks(execute=False):
+        job = _queued(project, "coco", with_images=True)
+
+    export_job_run(job_id=job.id)
+
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and job.error
+    assert _files_under(Path(settings.MEDIA_ROOT) / "exports") == []  # the half-written zip went with it

@@ -140,3 +140,68 @@ def test_changing_the_password_revokes_the_users_tokens():
     user.save()
 
     assert not Token.objects.filter(key=token.key).exists()
+
+
+def _spoofed(
+    client: Client,
+    username: str,
+    forwarded: str,
+    remote: str = "10.5.0.1",
+    password: str = "wrong",  # noqa: S107
+):
+    return client.post(
+        "/login/",
+        {"username": username, "password": password},
+        REMOTE_ADDR=remote,
+        HTTP_X_FORWARDED_FOR=forwarded,
+    )
+
+
+def test_a_spoofed_forwarded_for_header_does_not_dodge_the_address_lockout():
+    UserFactory(username="grace")
+    client = Client()
+    for i in range(3):  # three accounts, each "from" another address the client made up
+        _spoofed(client, f"u{i}", f"203.0.113.{i}")
+
+    locked = _spoofed(client, "grace", "203.0.113.77", password=PASSWORD)
+
+    assert locked.status_code == 429
+
+
+def test_behind_trusted_proxies_the_address_is_the_one_the_first_proxy_saw(settings):
+    settings.ANNOTATE_TRUSTED_PROXIES = 2
+    UserFactory(username="grace")
+    client = Client()
+    # The client's own entry (left) is ignored; the first proxy wrote 198.51.100.7, the second 10.0.0.5.
+    for i in range(3):
+        _spoofed(client, f"u{i}", f"203.0.113.{i}, 198.51.100.7, 10.0.0.5", remote="10.0.0.6")
+
+    same_client = _spoofed(client, "grace", "198.51.100.7, 10.0.0.5", remote="10.0.0.6")
+    other_client = _spoofed(client, "grace", "198.51.100.8, 10.0.0.5", remote="10.0.0.6", password=PASSWORD)
+
+    assert same_client.status_code == 429
+    assert other_client.status_code == 302  # another client behind the same proxies is not locked out
+
+
+def _token_attempts(client: APIClient, forwarded: list[str]) -> list[int]:
+    return [
+        client.post(
+            "/api/auth/token/",
+            {"username": f"user{i}", "password": "x"},
+            REMOTE_ADDR="10.6.0.1",
+            HTTP_X_FORWARDED_FOR=header,
+        ).status_code
+        for i, header in enumerate(forwarded)
+    ]
+
+
+def test_the_token_throttle_ignores_forwarded_for_unless_proxies_are_trusted(settings):
+    settings.AXES_FAILURE_LIMIT = 1000
+    settings.ANNOTATE_TOKEN_RATE_ADDRESS = "3/min"
+    headers = [f"203.0.113.{i}" for i in range(4)]
+
+    assert _token_attempts(APIClient(), headers) == [400, 400, 400, 429]
+
+    settings.ANNOTATE_TRUSTED_PROXIES = 1
+    assert _token_attempts(APIClient(), [f"198.51.100.{i}" for i in range(4)]) == [400, 400, 400, 400]
+    assert _token_attempts(APIClient(), ["198.51.100.9"] * 4) == [400, 400, 400, 429]
