@@ -111,6 +111,11 @@ class TrackerConfig:
     # the cost of a frame without a detection, i.e. no better than a chain of nothing (higher: more
     # links, more wrong ones; lower: more tracks end and start in the gap).
     chain_max_cost: float = 2.0
+    # The detector has a say about an object only where it showed it sees it: a detection (raw score
+    # >= chain_min_score) overlapping the object's labeled box next to the gap this much. Otherwise its
+    # silence neither ends, starts nor parts that track, and the tracker alone carries it (lower:
+    # trusts weaker detectors, more tracks cut short; higher: more tracks left to the tracker).
+    confirm_iou: float = 0.5
     duplicate_iou: float = 0.5  # a one-sided candidate overlapping a kept one this much is the same object
     mix_iou: float = 0.3  # forward and backward boxes overlapping this much are averaged, else compared
     reliable_end_iou: float = 0.7  # a pass reproducing the far labeled box this well is fully trusted

@@ -74,11 +74,15 @@ class LinkedTracks:
     passes[(a, b)] holds the forward pass from labeled frame a to the next labeled frame b and the
     backward pass from b to a (as returned by ``propagate``), for reuse by ``propagate_tracks``.
     chains[(a, track id)] holds the detector chain of that track between a and the next labeled
-    frame (frame index -> detection), where one was good enough (``chains.py``)."""
+    frame (frame index -> detection), where one was good enough (``chains.py``). ends[(a, track id)],
+    for a track that ends or starts between a and the next labeled frame, is the last (or first)
+    frame the detector saw its object on, where the detector has a say about it (``_detector_end``);
+    elsewhere such a track is carried as far as the tracker holds it."""
 
     frames: list[LabeledFrame]
     passes: dict[tuple[int, int], tuple[Passes, Passes]]
     chains: dict[tuple[int, int], dict[int, Box]] = field(default_factory=dict)
+    ends: dict[tuple[int, int], int] = field(default_factory=dict)
 
 
 def link_tracks(
@@ -100,17 +104,28 @@ def link_tracks(
     times how alike the two boxes' colours are. A box nothing ties to a box on the other side is a
     track that ends in the gap (the object left) or starts there (it entered), never a forced match;
     without detections the only box of its label left on both frames is still taken as one object
-    both passes lost when neither pass left the image (the tracker alone has no other evidence)."""
+    both passes lost when neither pass left the image (the tracker alone has no other evidence).
+
+    The detector's silence counts only about objects it is seen to detect (a labeled box it finds on
+    its own frame, ``_confirmed``) and only where it detects anything at all. A pair of boxes it does
+    not both find, or with too few detections between them for a chain, is neither parted by the
+    frames no detection backs nor denied the last-box-left link; a track it does not find, or whose
+    object it loses where it detects nothing of the label, is not ended (or started) there: the
+    tracker alone decides, as without a detector, so a detector that has learned nothing yet, or one
+    that finds only the frames it trained on, leaves the tracker's pre-labels as they were."""
     frames = sorted(labeled, key=lambda f: f.index)
     used = [b.track_id for f in frames for b in f.boxes if b.track_id is not None]
     next_id = max(used, default=0) + 1
     out: list[LabeledFrame] = []
     passes: dict[tuple[int, int], tuple[Passes, Passes]] = {}
     chain_boxes: dict[tuple[int, int], dict[int, Box]] = {}
+    end_at: dict[tuple[int, int], int] = {}
     previous: LabeledFrame | None = None
     for frame in frames:
         boxes = list(frame.boxes)
         grid: Trellis | None = None
+        sure_a: list[bool] = []
+        sure_b: list[bool] = []
         if previous is not None and (detections is not None or any(b.track_id is None for b in boxes)):
             a = previous
             fwd = propagate(clip, a.boxes, range(a.index, frame.index + 1), cfg, should_stop)
@@ -120,6 +135,9 @@ def link_tracks(
             look_a = appearances(read_frame(clip.frames[a.index]), a.boxes)
             look_b = appearances(read_frame(clip.frames[frame.index]), boxes)
             grid = _trellis(clip, a.index, frame.index, detections, cfg) if detections is not None else None
+            if detections is not None:
+                sure_a = [_confirmed(box, detections.get(a.index, ()), cfg) for box in a.boxes]
+                sure_b = [_confirmed(box, detections.get(frame.index, ()), cfg) for box in boxes]
             costs: dict[tuple[int, int], Chain] = {}
             holes: set[tuple[int, int]] = set()
             for ka, box_a in enumerate(a.boxes):
@@ -129,7 +147,11 @@ def link_tracks(
                     chain = best_chain(grid, box_a, look_a[ka], box_b, look_b[kb], cfg)
                     if chain is not None:
                         costs[(ka, kb)] = chain
-                    if _unbacked_run(fwd, bwd, ka, kb, grid, cfg) > cfg.chain_max_skip:
+                    if (
+                        sure_a[ka]
+                        and sure_b[kb]
+                        and _unbacked_run(fwd, bwd, ka, kb, grid, cfg) > cfg.chain_max_skip
+                    ):
                         # Both passes held on to something no detection, however unsure, backs: the
                         # object left, and what the passes then met does not link the two.
                         holes.add((ka, kb))
@@ -170,8 +192,10 @@ def link_tracks(
                 boxes[kb] = replace(boxes[kb], track_id=tid)
                 linked_a.add(ka)
                 taken.add(tid)
-            if grid is None:
-                _last_left(a, boxes, fwd, bwd, linked_a, taken)
+            # The detector has a say about a pair it finds both boxes of, with detections enough in the
+            # gap for a chain between them (cheap or not); elsewhere the tracker's rule links them.
+            judged = {(ka, kb) for ka, kb in costs if sure_a[ka] and sure_b[kb]}
+            _last_left(a, boxes, fwd, bwd, linked_a, taken, judged)
             claimed: dict[int, list[Box]] = {}
             for (ka, kb), chain in found.items():
                 tid = a.boxes[ka].track_id
@@ -190,15 +214,43 @@ def link_tracks(
             # Tracks that end or start in the gap: where the detector still sees their object.
             a_ids = {box.track_id for box in a.boxes}
             b_ids = {box.track_id for box in boxes}
-            for box in a.boxes:
-                if box.track_id is not None and box.track_id not in b_ids:
-                    chain_boxes[(a.index, box.track_id)] = follow(grid, box, 1, claimed, cfg)
-            for box in boxes:
-                if box.track_id is not None and box.track_id not in a_ids:
-                    chain_boxes[(a.index, box.track_id)] = follow(grid, box, -1, claimed, cfg)
+            for step, side, sure, other in ((1, a.boxes, sure_a, b_ids), (-1, boxes, sure_b, a_ids)):
+                for box, found_it in zip(side, sure, strict=True):
+                    if box.track_id is None or box.track_id in other or not found_it:
+                        continue  # linked, or an object the detector is not seen to detect
+                    seen = follow(grid, box, step, claimed, cfg)
+                    chain_boxes[(a.index, box.track_id)] = seen
+                    end = _detector_end(grid, seen, step, box.label, cfg)
+                    if end is not None:
+                        end_at[(a.index, box.track_id)] = end
         previous = LabeledFrame(frame.index, tuple(boxes))
         out.append(previous)
-    return LinkedTracks(out, passes, chain_boxes)
+    return LinkedTracks(out, passes, chain_boxes, end_at)
+
+
+def _confirmed(box: Box, detections: Sequence[Box], cfg: TrackerConfig) -> bool:
+    """The detector finds this labeled box on its own frame (a detection of its label, raw score >=
+    cfg.chain_min_score, IoU >= cfg.confirm_iou): it is seen to detect this object, so where it no
+    longer does, that says something."""
+    return any(
+        d.label == box.label and d.score >= cfg.chain_min_score and iou(d, box) >= cfg.confirm_iou
+        for d in detections
+    )
+
+
+def _detector_end(
+    grid: Trellis, seen: Mapping[int, Box], step: int, label: int, cfg: TrackerConfig
+) -> int | None:
+    """The last frame (step 1; the first, step -1) the detector saw a one-sided track's object on,
+    when that is where the object left: on every frame ``follow`` searched after it without finding
+    the object, the detector saw something of its label (it was detecting, not silent). None when
+    the detector was silent there: its silence then says nothing, and the tracker carries the track."""
+    last = max(seen, default=grid.first) if step > 0 else min(seen, default=grid.last)
+    searched = [last + step * k for k in range(1, cfg.chain_max_skip + 2)]
+    inside = [i for i in searched if grid.first < i < grid.last]
+    if all(any(d.label == label for d in grid.nodes.get(i, ())) for i in inside):
+        return last
+    return None
 
 
 def _filled(start: Box, first: int, end: Box, last: int, chain: dict[int, Box]) -> dict[int, Box]:
@@ -216,10 +268,13 @@ def _filled(start: Box, first: int, end: Box, last: int, chain: dict[int, Box]) 
 
 def _unbacked_run(fwd: Passes, bwd: Passes, ka: int, kb: int, grid: Trellis, cfg: TrackerConfig) -> int:
     """The most frames in a row on which neither seed ka's forward pass nor seed kb's backward pass
-    has a box that any detection, however unsure, overlaps (IoU >= cfg.link_iou)."""
+    has a box that any detection, however unsure, overlaps (IoU >= cfg.link_iou); frames without
+    any detection at all are skipped (a silent detector backs nothing and denies nothing)."""
     run = longest = 0
     for k in range(len(fwd) - 1):
         seen = grid.seen.get(grid.first + k + 1, [])
+        if not seen:
+            continue  # the detector saw nothing at all here: silence, neither backing nor not
         boxes = [
             t.box for t in (fwd[k].get(ka), bwd[len(fwd) - 2 - k].get(kb)) if t is not None and not t.lost
         ]
@@ -249,10 +304,17 @@ def _chain_evidence(
 
 
 def _last_left(
-    a: LabeledFrame, boxes: list[Box], fwd: Passes, bwd: Passes, linked_a: set[int], taken: set[int | None]
+    a: LabeledFrame,
+    boxes: list[Box],
+    fwd: Passes,
+    bwd: Passes,
+    linked_a: set[int],
+    taken: set[int | None],
+    judged: set[tuple[int, int]],
 ) -> None:
-    """Without detections: the only box of its label left on each side, when neither pass saw it
-    leave the image, is one object both passes lost (two objects that crossed, say)."""
+    """The only box of its label left on each side, when neither pass saw it leave the image, is one
+    object both passes lost (two objects that crossed, say); unless the detector judged the pair
+    (judged: it finds both boxes and a chain runs between them), whose chains did not link them."""
     for label in {box.label for box in boxes if box.track_id is None}:
         left_a = [
             ka
@@ -262,6 +324,7 @@ def _last_left(
         left_b = [kb for kb, box in enumerate(boxes) if box.label == label and box.track_id is None]
         if (
             len(left_a) == len(left_b) == 1
+            and (left_a[0], left_b[0]) not in judged
             and not _left_image(fwd, left_a[0])
             and not _left_image(bwd, left_b[0])
         ):
@@ -403,7 +466,7 @@ def propagate_tracks(
             kb = b_ids.get(tid)
             if kb is None:  # the track ends somewhere in the gap: forward pass only
                 seen = linked.chains.get((a.index, tid))
-                until = max(seen, default=a.index) if seen is not None else b.index
+                until = linked.ends.get((a.index, tid), b.index)
                 for k in range(gap - 1):
                     ahead = fwd[k].get(ka)
                     if ahead is not None and not ahead.lost and a.index + k + 1 <= until:
@@ -437,7 +500,7 @@ def propagate_tracks(
             if tid in a_ids:
                 continue
             seen = linked.chains.get((a.index, tid))
-            since = min(seen, default=b.index) if seen is not None else a.index
+            since = linked.ends.get((a.index, tid), a.index)
             for k in range(gap - 1):
                 behind = bwd[k].get(kb)
                 if behind is not None and not behind.lost and b.index - k - 1 >= since:

@@ -167,3 +167,53 @@ def test_frames_a_linked_chain_skipped_are_filled_along_its_path(tmp_path: Path)
     chain = linked.chains[(0, tid)]
     assert sorted(chain) == list(range(1, 39))
     assert all(iou(chain[i], scenes[i][0]) > 0.7 for i in (5, 6, 30))  # the square in the open
+
+
+def _prelabels(
+    clip: Clip, labeled: list[LabeledFrame], detections: dict[int, tuple[Box, ...]] | None, n: int
+) -> dict[int, tuple[Box, ...]]:
+    config = PrelabelConfig()
+    linked = link_tracks(clip, labeled, config.tracker, detections=detections)
+    candidates = propagate_tracks(clip, linked.frames, config.tracker, linked=linked)
+    boxes, _ = fuse_all(n, clip, linked.frames, detections or {}, candidates, config, 0)
+    return boxes
+
+
+def _shape(
+    boxes: dict[int, tuple[Box, ...]],
+) -> dict[int, list[tuple[float, float, float, float, int | None]]]:
+    return {i: sorted((b.x, b.y, b.w, b.h, b.track_id) for b in out) for i, out in boxes.items()}
+
+
+def test_a_silent_detector_leaves_the_tracker_prelabels_as_they_were(tmp_path: Path) -> None:
+    # A detector that has learned nothing yet (a first generation on a tiny budget) finds nothing:
+    # its silence must not end, start or part any track.
+    # The resident of the exchange and the door scenes crosses the whole gap in the open; the crossing
+    # squares hide each other half way, so only equality with the tracker is asked there.
+    for name, scenes, open_track in (
+        ("exchange", _exchange(40), True),
+        ("door", _door(40), True),
+        ("crossing", _crossing(40), False),
+    ):
+        clip = _write(tmp_path / name, scenes, seed=8)
+        labeled = _bare(scenes, [0, 39])
+        tracker = _prelabels(clip, labeled, None, 40)
+        silent = _prelabels(clip, labeled, {i: () for i in range(40)}, 40)
+        assert _shape(silent) == _shape(tracker), name
+        # The tracker carries the resident (first box) on every frame: the pre-labels are not empty.
+        assert not open_track or all(
+            any(iou(b, scenes[i][0]) >= 0.5 for b in silent[i]) for i in range(1, 39)
+        ), name
+
+
+def test_a_detector_that_finds_only_its_training_frames_leaves_the_tracker_prelabels(tmp_path: Path) -> None:
+    # It confirms the labeled boxes (it trained on them) and is silent on every other frame: no
+    # stretch of the gap where it detects anything, so no track ends or starts on its account.
+    scenes = _exchange(40)
+    clip = _write(tmp_path / "exchange", scenes, seed=9)
+    labeled = _bare(scenes, [0, 39])
+    memorised = {i: () for i in range(40)} | {
+        f.index: tuple(replace(b, score=0.9, source="detector") for b in f.boxes) for f in labeled
+    }
+    tracker = _prelabels(clip, labeled, None, 40)
+    assert _shape(_prelabels(clip, labeled, memorised, 40)) == _shape(tracker)
