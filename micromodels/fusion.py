@@ -1,8 +1,9 @@
 """Fuse tracker candidates, interpolation and detections into one pre-label per track and frame.
 
 Per human track and frame: of the track's hypotheses (the forward and backward tracker boxes, their
-mix, and the detector chain's detection that linked the track, ``chains.py``), the one a detection
-backs most wins, and a confident backing detection pulls the box toward
+mix, and the detector chain's detection that linked the track, ``chains.py``, where no tracker option
+is on the same object), the one a detection backs most wins, and a confident backing detection pulls
+the box toward
 itself (weight ``detector_pull``); an unbacked box falls back to the interpolation between the
 labeled boxes where the tracker is unsure or its passes part ways. Detections left over are linked
 into tracks (IoU, frame to frame); a detector-only track is shown when it is long and confident
@@ -100,7 +101,12 @@ def fuse_frame(
         if cand.interpolated is not None and cfg.interpolation_weight > 0:
             hypotheses.append((cand.interpolated, cfg.interpolation_weight))
         total = sum(w for _, w in hypotheses) or 1.0
-        if cand.chain is not None:  # weighed as much as all the tracker's options together
+        # The chain's detection corrects the tracker where they part (the tracker drifted onto a
+        # neighbour or the background), weighed as much as all its options together; where a tracker
+        # option is on the same object, that detection backs and pulls the option as any other does.
+        if cand.chain is not None and not any(
+            iou(box, cand.chain) >= cfg.match_iou for box, _ in cand.options
+        ):
             hypotheses.append((replace(cand.chain, track_id=cand.track_id), cfg.chain_weight * total))
             total += cfg.chain_weight * total
         best: tuple[float, Box, int, float] | None = None

@@ -16,8 +16,9 @@ from fixtures.make_clips import _background
 from micromodels import Clip, LabeledFrame, PrelabelConfig
 from micromodels.chains import best_chain, trellis
 from micromodels.engine import fuse_all
+from micromodels.fusion import FrameNotes, fuse_frame
 from micromodels.metrics import iou, score_clip
-from micromodels.propagation import link_tracks, propagate_tracks
+from micromodels.propagation import Candidate, link_tracks, propagate_tracks
 from micromodels.types import Box
 
 WIDTH, HEIGHT, SIDE = 224, 128, 30
@@ -217,3 +218,16 @@ def test_a_detector_that_finds_only_its_training_frames_leaves_the_tracker_prela
     }
     tracker = _prelabels(clip, labeled, None, 40)
     assert _shape(_prelabels(clip, labeled, memorised, 40)) == _shape(tracker)
+
+
+def test_a_chain_detection_corrects_the_tracker_where_they_part_and_only_pulls_it_where_they_agree() -> None:
+    config = PrelabelConfig()
+    tracker = Box(100, 40, 30, 30, 0, 1.0, 1, "tracker")
+    off = Box(112, 40, 30, 30, 0, 0.9, None, "detector")  # 12 px off the object: IoU 0.43 with it
+    candidate = Candidate(1, ((tracker, 1.0),), 1.0, 0.9, 5, True, chain=off)
+    [agreed], _ = fuse_frame([candidate], [off], config, FrameNotes())
+    # Same object: the tracker's box stays the base, pulled part way (not replaced by the detection).
+    assert iou(agreed, tracker) >= 0.5 and agreed.x > tracker.x
+    drifted = replace(tracker, x=20)  # the tracker left the object for the background
+    [corrected], _ = fuse_frame([replace(candidate, options=((drifted, 1.0),))], [off], config, FrameNotes())
+    assert iou(corrected, off) > 0.99
