@@ -150,6 +150,11 @@ class PrelabelConfig:
     # The detector chain's box of a linked track as a hypothesis, weighed against all the tracker's
     # options together (higher: boxes follow the detections that linked the track; lower: the tracker).
     chain_weight: float = 1.0
+    # ...unless the forward and backward passes overlap at least this much on a box on the chain's
+    # object: the tracker is sure there and the detection only pulls its box (higher: the chain
+    # replaces more tracker boxes, better where the tracker drifts; lower: fewer, better where
+    # the detector localises worse than a tracker sure from both sides).
+    chain_defer_agreement: float = 0.5
     interpolate_below: float = 0.3  # tracker confidence under which an unbacked box is interpolated
     # Forward and backward passes overlapping less than this, with no detection backing either: the
     # tracker lost the object somewhere in the gap, and the interpolation is the safer guess.

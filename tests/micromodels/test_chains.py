@@ -220,14 +220,18 @@ def test_a_detector_that_finds_only_its_training_frames_leaves_the_tracker_prela
     assert _shape(_prelabels(clip, labeled, memorised, 40)) == _shape(tracker)
 
 
-def test_a_chain_detection_corrects_the_tracker_where_they_part_and_only_pulls_it_where_they_agree() -> None:
+def test_a_chain_detection_corrects_the_tracker_where_it_drifted_and_only_pulls_it_where_it_is_sure() -> None:
     config = PrelabelConfig()
     tracker = Box(100, 40, 30, 30, 0, 1.0, 1, "tracker")
     off = Box(112, 40, 30, 30, 0, 0.9, None, "detector")  # 12 px off the object: IoU 0.43 with it
-    candidate = Candidate(1, ((tracker, 1.0),), 1.0, 0.9, 5, True, chain=off)
+    candidate = Candidate(1, ((tracker, 1.0),), 0.9, 0.9, 5, True, chain=off)  # passes agree (0.9)
     [agreed], _ = fuse_frame([candidate], [off], config, FrameNotes())
     # Same object: the tracker's box stays the base, pulled part way (not replaced by the detection).
     assert iou(agreed, tracker) >= 0.5 and agreed.x > tracker.x
     drifted = replace(tracker, x=20)  # the tracker left the object for the background
     [corrected], _ = fuse_frame([replace(candidate, options=((drifted, 1.0),))], [off], config, FrameNotes())
     assert iou(corrected, off) > 0.99
+    # Passes that part ways (agreement 0.2): the tracker is not sure, and the chain's detection wins.
+    unsure = replace(candidate, agreement=0.2)
+    [chosen], _ = fuse_frame([unsure], [off], config, FrameNotes())
+    assert iou(chosen, off) > 0.99
