@@ -2,14 +2,13 @@
 
 Per human track and frame: of the track's hypotheses (the forward and backward tracker boxes, their
 mix, and the detector chain's detection that linked the track, ``chains.py``, unless both tracker
-passes agree on that object), the one a detection backs most wins, and a confident backing detection pulls
-the box toward
-itself (weight ``detector_pull``); an unbacked box falls back to the interpolation between the
-labeled boxes where the tracker is unsure or its passes part ways. Detections left over are linked
-into tracks (IoU, frame to frame); a detector-only track is shown when it is long and confident
-enough and every labeled frame it reaches has a box there, whose track id it then takes. Two output
-boxes on one object are never both kept (``drop_duplicates``). Every threshold is a PrelabelConfig
-field.
+passes agree on that object), the one a detection backs most wins, and a confident backing detection
+pulls the box toward itself (weight ``detector_pull``); an unbacked box falls back to the
+interpolation between the labeled boxes where the tracker is unsure or its passes part ways.
+Detections left over are linked into tracks (IoU, frame to frame); a detector-only track is shown
+when it is long and confident enough and every labeled frame it reaches has a box there, whose track
+id it then takes. Two output boxes on one object are never both kept (``drop_duplicates``). Every
+threshold is a PrelabelConfig field.
 
 The score is a logistic of the evidence (tracker NCC, forward/backward agreement, detector support
 with the detector's calibrated score, distance to the nearest label) with fixed prior weights, not
