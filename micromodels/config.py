@@ -89,6 +89,33 @@ class TrackerConfig:
     # Weight of two labeled boxes' colour likeness (0..1) beside the passes' overlap when linking them
     # (higher: ids follow looks, robust to crossings; lower: follow the tracker, robust to look-alikes).
     link_appearance_weight: float = 1.0
+    # Detector chains (chains.py): linking labeled boxes by the cheapest chain of detections between.
+    chain_min_score: float = 0.3  # detections this confident (raw score) may carry a chain (lower: more
+    # frames covered, more false boxes to step on)
+    chain_max_skip: int = 3  # frames in a row a chain may go without a detection (occlusion, misses)
+    # Cost of each frame without one: as much as the worst detection (score 0, no likeness), so a chain
+    # never skips a detection that fits where the object moves.
+    chain_miss_cost: float = 2.0
+    chain_place_sigma: float = 0.1  # a detection's centre error, in box sizes (localisation noise)
+    chain_extent_sigma: float = 0.1  # a detection's error of log width or height
+    # Departure from steady motion (the labeled boxes' own) per frame: random walk of the centre in
+    # box sizes, and of log width and height (higher: tolerates turns and stops, and more switches).
+    chain_motion_sigma: float = 0.05
+    chain_resize_sigma: float = 0.03
+    chain_score_weight: float = 1.0  # cost of a detection's doubt (1 - score) on the chain
+    chain_look_weight: float = 1.0  # cost of a detection's colour unlikeness to the two labeled boxes
+    # A track that ends or starts in a gap follows detections whose motion cost from its last one is at
+    # most this (9: three standard deviations; higher: follows faster turns, and jumps to neighbours).
+    chain_gate: float = 9.0
+    # A pair of labeled boxes whose best chain costs more than this per frame is not linked by it:
+    # the cost of a frame without a detection, i.e. no better than a chain of nothing (higher: more
+    # links, more wrong ones; lower: more tracks end and start in the gap).
+    chain_max_cost: float = 2.0
+    # The detector has a say about an object only where it showed it sees it: a detection (raw score
+    # >= chain_min_score) overlapping the object's labeled box next to the gap this much. Otherwise its
+    # silence neither ends, starts nor parts that track, and the tracker alone carries it (lower:
+    # trusts weaker detectors, more tracks cut short; higher: more tracks left to the tracker).
+    confirm_iou: float = 0.5
     duplicate_iou: float = 0.5  # a one-sided candidate overlapping a kept one this much is the same object
     mix_iou: float = 0.3  # forward and backward boxes overlapping this much are averaged, else compared
     reliable_end_iou: float = 0.7  # a pass reproducing the far labeled box this well is fully trusted
@@ -120,6 +147,14 @@ class PrelabelConfig:
     # averaging boxes (higher: extents follow the detector; lower: the tracker's smoother boxes)
     tracker_weight: float = 0.5  # how much the tracker's own weight counts when choosing a hypothesis
     interpolation_weight: float = 0.0  # the interpolated box as a hypothesis (weight vs tracker options)
+    # The detector chain's box of a linked track as a hypothesis, weighed against all the tracker's
+    # options together (higher: boxes follow the detections that linked the track; lower: the tracker).
+    chain_weight: float = 1.0
+    # ...unless the forward and backward passes overlap at least this much on a box on the chain's
+    # object: the tracker is sure there and the detection only pulls its box (higher: the chain
+    # replaces more tracker boxes, better where the tracker drifts; lower: fewer, better where
+    # the detector localises worse than a tracker sure from both sides).
+    chain_defer_agreement: float = 0.5
     interpolate_below: float = 0.3  # tracker confidence under which an unbacked box is interpolated
     # Forward and backward passes overlapping less than this, with no detection backing either: the
     # tracker lost the object somewhere in the gap, and the interpolation is the safer guess.

@@ -168,7 +168,9 @@ def prelabel(
         raise Cancelled("pre-labeling cancelled")
     candidates: dict[int, list[Candidate]] = {}
     if use_tracker:  # boxes come without track ids from the UI: link them by tracking
-        linked = link_tracks(clip, frames, config.tracker, should_stop)
+        # The detections as they come (calibration needs the tracks first): chains compare them
+        # with each other, not with the calibrated scores.
+        linked = link_tracks(clip, frames, config.tracker, should_stop, detections=detections or None)
         frames = linked.frames
         candidates = propagate_tracks(clip, frames, config.tracker, should_stop, linked=linked)
     else:

@@ -1,13 +1,14 @@
 """Fuse tracker candidates, interpolation and detections into one pre-label per track and frame.
 
 Per human track and frame: of the track's hypotheses (the forward and backward tracker boxes, their
-mix), the one a detection backs most wins, and a confident backing detection pulls the box toward
-itself (weight ``detector_pull``); an unbacked box falls back to the interpolation between the
-labeled boxes where the tracker is unsure or its passes part ways. Detections left over are linked
-into tracks (IoU, frame to frame); a detector-only track is shown when it is long and confident
-enough and every labeled frame it reaches has a box there, whose track id it then takes. Two output
-boxes on one object are never both kept (``drop_duplicates``). Every threshold is a PrelabelConfig
-field.
+mix, and the detector chain's detection that linked the track, ``chains.py``, unless both tracker
+passes agree on that object), the one a detection backs most wins, and a confident backing detection
+pulls the box toward itself (weight ``detector_pull``); an unbacked box falls back to the
+interpolation between the labeled boxes where the tracker is unsure or its passes part ways.
+Detections left over are linked into tracks (IoU, frame to frame); a detector-only track is shown
+when it is long and confident enough and every labeled frame it reaches has a box there, whose track
+id it then takes. Two output boxes on one object are never both kept (``drop_duplicates``). Every
+threshold is a PrelabelConfig field.
 
 The score is a logistic of the evidence (tracker NCC, forward/backward agreement, detector support
 with the detector's calibrated score, distance to the nearest label) with fixed prior weights, not
@@ -99,6 +100,16 @@ def fuse_frame(
         if cand.interpolated is not None and cfg.interpolation_weight > 0:
             hypotheses.append((cand.interpolated, cfg.interpolation_weight))
         total = sum(w for _, w in hypotheses) or 1.0
+        # The chain's detection is a hypothesis weighed as much as all the tracker's options together,
+        # except where the tracker is sure: both passes agree on a box on the chain's object. There
+        # the detection backs and pulls that box as any detection does (a tracker sure from both
+        # sides localises better than one detection; where its passes part, the chain corrects it).
+        sure = cand.two_sided and cand.agreement >= cfg.chain_defer_agreement
+        if cand.chain is not None and not (
+            sure and any(iou(box, cand.chain) >= cfg.match_iou for box, _ in cand.options)
+        ):
+            hypotheses.append((replace(cand.chain, track_id=cand.track_id), cfg.chain_weight * total))
+            total += cfg.chain_weight * total
         best: tuple[float, Box, int, float] | None = None
         for box, w in hypotheses:
             k, overlap = _best_detection(box, detections, used)

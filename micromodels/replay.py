@@ -3,7 +3,7 @@
     python -m micromodels.replay --frames DIR --truth FILE --format otb|vot|mot|json \\
         [--generations 3] [--per-generation 5] [--work DIR] [--time-budget S] [--epochs N] [--imgsz PX]
         [--pseudo-labels] [--first suggested|even] [--keep-track-ids] [--detector auto|clipnet|yolo]
-        [--no-warm-start] [--json OUT]
+        [--no-warm-start] [--reuse-checkpoints] [--json OUT]
 
 Each generation calls the engine's own ``train`` and ``prelabel`` (the code the platform runs), warm
 starting from the previous generation's checkpoint as the platform does. Per generation it prints, on
@@ -17,6 +17,11 @@ one it never saw).
 
 The oracle's boxes come without track ids, as the labeling UI sends them, so the engine links them
 itself; --keep-track-ids passes the truth's ids instead.
+
+--reuse-checkpoints (with --work) keeps a generation's checkpoint from an earlier run into the same
+folder when that generation labeled the same frames, instead of training again: comparing two
+versions of fusion or linking on the same detector removes the training noise of a loaded CPU. The
+train seconds printed are then the earlier run's.
 """
 
 from __future__ import annotations
@@ -30,13 +35,14 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from micromodels.checkpoints import file_sha256
 from micromodels.config import PrelabelConfig, TrainConfig
 from micromodels.engine import prelabel, suggest_initial, train
 from micromodels.frames import clip_box
 from micromodels.metrics import Score, calibration_error, score_clip
 from micromodels.propagation import interpolate
 from micromodels.truth import load_frames, read_truth
-from micromodels.types import Box, LabeledFrame
+from micromodels.types import Box, Checkpoint, LabeledFrame
 
 
 def _row(name: str, labeled: int, s: Score, train_s: float, prelabel_s: float) -> dict[str, object]:
@@ -106,19 +112,25 @@ def run(args: argparse.Namespace) -> list[dict[str, object]]:
         gen_dir = work / f"gen{generation}"
         # Warm start from the previous generation's checkpoint, as the platform does.
         cfg = replace(train_cfg, base_weights=str(previous) if previous and args.warm_start else None)
-        t0 = time.monotonic()
-        result = train(clip, frames, gen_dir, cfg)
-        train_s = time.monotonic() - t0
-        previous = result.checkpoint.path
+        cached = _cached_training(gen_dir, sorted(labeled)) if args.reuse_checkpoints else None
+        if cached is not None:
+            checkpoint, train_s, model = cached
+        else:
+            t0 = time.monotonic()
+            result = train(clip, frames, gen_dir, cfg)
+            train_s = time.monotonic() - t0
+            checkpoint, model = result.checkpoint, result.model
+            _record_training(gen_dir, sorted(labeled), checkpoint, train_s, model)
+        previous = checkpoint.path
         t0 = time.monotonic()
         pre = prelabel(
-            clip, frames, result.checkpoint, gen_dir / "prelabel", pre_cfg, suggestions=args.per_generation
+            clip, frames, checkpoint, gen_dir / "prelabel", pre_cfg, suggestions=args.per_generation
         )
         prelabel_s = time.monotonic() - t0
         rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         t0 = time.monotonic()
         tracker_only = prelabel(
-            clip, frames, result.checkpoint, gen_dir / "tracker", pre_cfg, suggestions=0, use_detector=False
+            clip, frames, checkpoint, gen_dir / "tracker", pre_cfg, suggestions=0, use_detector=False
         )
         track_s = time.monotonic() - t0
         t0 = time.monotonic()
@@ -140,7 +152,7 @@ def run(args: argparse.Namespace) -> list[dict[str, object]]:
             suggestions=len(pre.suggestions),
             generation_s=round(train_s + prelabel_s, 1),
             peak_rss_mb=round(rss_mb),
-            model=result.model,
+            model=model,
         )
         detector_score = score_clip(pre.detector_boxes, truth, others)
         rows += [
@@ -160,8 +172,9 @@ def run(args: argparse.Namespace) -> list[dict[str, object]]:
         ]
         for row in rows[-4:]:
             print(_format(row), flush=True)
+        cached_note = " (cached checkpoint)" if cached else ""
         print(
-            f"  {result.model}; one generation {train_s + prelabel_s:.1f}s, peak RSS {rss_mb:.0f} MB; "
+            f"  {model}{cached_note}; one generation {train_s + prelabel_s:.1f}s, peak RSS {rss_mb:.0f} MB; "
             f"detector-alone ECE {det_ece:.3f}; suggestions: {hits} of {len(pre.suggestions)} carry a wrong "
             f"pre-label ({len(wrong)} frames do); next: "
             + ", ".join(f"{s.frame_index} ({s.reason})" for s in pre.suggestions),
@@ -169,6 +182,31 @@ def run(args: argparse.Namespace) -> list[dict[str, object]]:
         )
         next_frames = [s.frame_index for s in pre.suggestions]
     return rows
+
+
+def _cached_training(gen_dir: Path, labeled: list[int]) -> tuple[Checkpoint, float, str] | None:
+    """An earlier run's checkpoint for this generation when it trained on the same frames."""
+    record = gen_dir / "replay_training.json"
+    if not record.is_file():
+        return None
+    data = json.loads(record.read_text())
+    path = Path(data["checkpoint"])
+    if data["labeled"] != labeled or not path.is_file() or file_sha256(path) != data["sha256"]:
+        return None
+    return Checkpoint(path, data["sha256"]), float(data["train_s"]), str(data["model"])
+
+
+def _record_training(
+    gen_dir: Path, labeled: list[int], checkpoint: Checkpoint, train_s: float, model: str
+) -> None:
+    record = {
+        "labeled": labeled,
+        "checkpoint": str(checkpoint.path),
+        "sha256": checkpoint.sha256,
+        "train_s": train_s,
+        "model": model,
+    }
+    (gen_dir / "replay_training.json").write_text(json.dumps(record))
 
 
 def _format(row: dict[str, object]) -> str:
@@ -221,6 +259,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--detector", choices=("auto", "clipnet", "yolo"), default=TrainConfig.detector)
     parser.add_argument(
         "--no-warm-start", dest="warm_start", action="store_false", help="train every generation from scratch"
+    )
+    parser.add_argument(
+        "--reuse-checkpoints",
+        action="store_true",
+        help="with --work: reuse a generation's checkpoint from an earlier run on the same labeled frames",
     )
     parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
     args = parser.parse_args(argv)
