@@ -74,6 +74,20 @@ def _size(b: Box) -> float:
     return math.sqrt(max(1.0, b.w) * max(1.0, b.h))
 
 
+def _rate(a: Box, b: Box, gap: int) -> NDArray[np.float64]:
+    """The motion from a to b, gap frames apart, per frame: centre x, y in box sizes (the geometric
+    mean of the two), log w, log h."""
+    size = math.sqrt(_size(a) * _size(b))
+    return np.array(
+        [
+            (b.x + b.w / 2 - a.x - a.w / 2) / size / gap,
+            (b.y + b.h / 2 - a.y - a.h / 2) / size / gap,
+            math.log(max(1.0, b.w) / max(1.0, a.w)) / gap,
+            math.log(max(1.0, b.h) / max(1.0, a.h)) / gap,
+        ]
+    )
+
+
 def _transition(
     p: Sequence[Box], q: Sequence[Box], gap: int, rate: NDArray[np.float64], cfg: TrackerConfig
 ) -> NDArray[np.float64]:
@@ -129,14 +143,7 @@ def best_chain(
         return None
     frames = sorted(grid.nodes)
     size = math.sqrt(_size(start) * _size(end))
-    rate = np.array(
-        [
-            (end.x + end.w / 2 - start.x - start.w / 2) / size / gap,
-            (end.y + end.h / 2 - start.y - start.h / 2) / size / gap,
-            math.log(max(1.0, end.w) / max(1.0, start.w)) / gap,
-            math.log(max(1.0, end.h) / max(1.0, start.h)) / gap,
-        ]
-    )
+    rate = _rate(start, end, gap)
     # costs[i]: best cost of a chain from start ending on each node of frame i; back[i]: where from.
     costs: dict[int, NDArray[np.float64]] = {grid.first: np.zeros(1)}
     back: dict[int, NDArray[np.int64]] = {}
@@ -206,15 +213,7 @@ def follow(
             k = int(np.argmin(cost))
             if cost[k] <= cfg.chain_gate:
                 box = free[k]
-                size = math.sqrt(_size(last) * _size(box))
-                rate = np.array(
-                    [
-                        (box.x + box.w / 2 - last.x - last.w / 2) / size / gap,
-                        (box.y + box.h / 2 - last.y - last.h / 2) / size / gap,
-                        math.log(max(1.0, box.w) / max(1.0, last.w)) / gap,
-                        math.log(max(1.0, box.h) / max(1.0, last.h)) / gap,
-                    ]
-                )
+                rate = _rate(last, box, gap)
                 out[i], last, last_at = box, box, i
         i += step
     return out
