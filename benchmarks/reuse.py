@@ -29,7 +29,8 @@ from fixtures.make_clips import ClipTruth, make_clip
 from micromodels import Box, Clip, LabeledFrame, PrelabelConfig, TrainConfig, prelabel, train
 from micromodels.engine import detect_all
 from micromodels.metrics import iou
-from micromodels.onnx_model import export_onnx, load_onnx_detector, predict_onnx_frames, quantize_onnx
+from micromodels.onnx_model import export_onnx, load_onnx_detector, quantize_onnx
+from micromodels.predictor import predict_frames
 
 
 def as_clip(truth: ClipTruth) -> tuple[Clip, dict[int, tuple[Box, ...]]]:
@@ -114,7 +115,7 @@ def main() -> None:
     }
     for name, file in (("fp32", fp32), ("int8", int8)):
         detector = load_onnx_detector(file.path, threads=1)
-        ms, boxes = timed(lambda d=detector: dict(predict_onnx_frames(d, clip_b, every, config)), len(every))
+        ms, boxes = timed(lambda d=detector: dict(predict_frames(d, clip_b, every, config)), len(every))
         same = sum(
             any(o.label == t.label and iou(o, t) >= 0.9 for o in boxes.get(i, ()))
             for i, f in torch_boxes.items()

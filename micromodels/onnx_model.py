@@ -22,22 +22,23 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+from numpy.typing import NDArray
 from torch import Tensor, nn
 
 from micromodels.checkpoints import verify_checkpoint
-from micromodels.clipnet import CHECKPOINT_FORMAT, ClipNet, decode, load_model, read_checkpoint
-from micromodels.config import PrelabelConfig
+from micromodels.clipnet import CHECKPOINT_FORMAT, ClipNet, load_model, read_checkpoint
 from micromodels.device import ultralytics_offline
 from micromodels.errors import EngineError
-from micromodels.predictor import _nms, _yolo_batch, clipnet_input  # the torch path's own steps
-from micromodels.types import Box, Checkpoint, Clip
+from micromodels.predictor import ClipNetDetector
+from micromodels.types import Checkpoint
 
 ONNX_OPSET = 18  # run by onnxruntime >= 1.14; the torch.export based exporter's default
 _PAD = 114  # the grey the torch path pads frames with
@@ -216,15 +217,9 @@ class _temporary:
 # -- running an exported file ------------------------------------------------------------------------
 
 
-@dataclass
-class OnnxClipNet:
-    session: Any  # onnxruntime.InferenceSession
-    scale: float
-
-
 def load_onnx_detector(path: Path, *, threads: int = 1) -> Any:
-    """The file's detector for ``predict_onnx_frames``: ClipNet on an onnxruntime session, or an
-    ultralytics YOLO reading the ONNX file."""
+    """The file's detector for ``predictor.predict_frames`` (decoded exactly as a checkpoint's):
+    ClipNet on an onnxruntime session, or an ultralytics YOLO reading the ONNX file."""
     meta = read_metadata(path)
     kind = meta.get(KIND_KEY)
     if kind == "clipnet":
@@ -234,7 +229,7 @@ def load_onnx_detector(path: Path, *, threads: int = 1) -> Any:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        return OnnxClipNet(session=session, scale=float(meta["micromodels.scale"]))
+        return ClipNetDetector(heads=partial(_onnx_heads, session), scale=float(meta["micromodels.scale"]))
     if kind == "yolo":
         ultralytics_offline()
         from ultralytics import YOLO
@@ -243,31 +238,7 @@ def load_onnx_detector(path: Path, *, threads: int = 1) -> Any:
     raise EngineError(f"{path.name} was not written by micromodels (no {KIND_KEY} in its metadata)")
 
 
-def predict_onnx_frames(
-    detector: Any, clip: Clip, indices: Sequence[int], config: PrelabelConfig
-) -> Iterator[tuple[int, tuple[Box, ...]]]:
-    """Detections per frame from an exported file, decoded exactly as the torch path decodes them."""
-    for start in range(0, len(indices), config.batch):
-        chunk = list(indices[start : start + config.batch])
-        if isinstance(detector, OnnxClipNet):
-            yield from _clipnet_onnx_batch(detector, clip, chunk, config)
-        else:
-            yield from _yolo_batch(detector, clip, chunk, config)
-
-
-def _clipnet_onnx_batch(
-    detector: OnnxClipNet, clip: Clip, chunk: Sequence[int], config: PrelabelConfig
-) -> Iterator[tuple[int, tuple[Box, ...]]]:
-    batch = clipnet_input(clip, chunk, detector.scale).transpose(0, 3, 1, 2)
-    heat, size, offset = (
-        torch.from_numpy(a) for a in detector.session.run(None, {"images": np.ascontiguousarray(batch)})
-    )
-    for k, index in enumerate(chunk):
-        peaks = decode(
-            heat[k : k + 1],
-            size[k : k + 1],
-            offset[k : k + 1],
-            config.detector_conf,
-            config.clipnet_max_detections,
-        )
-        yield index, _nms(peaks, detector.scale, config.nms_iou)
+def _onnx_heads(session: Any, batch: NDArray[np.float32]) -> tuple[Tensor, Tensor, Tensor]:
+    inputs = {"images": np.ascontiguousarray(batch.transpose(0, 3, 1, 2))}
+    heat, size, offset = (torch.from_numpy(a) for a in session.run(None, inputs))
+    return heat, size, offset

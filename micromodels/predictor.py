@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +13,10 @@ import numpy as np
 import torch
 import torchvision
 from numpy.typing import NDArray
+from torch import Tensor
 
 from micromodels.clipnet import (
     ClipNet,
-    ClipNetShape,
     decode,
     load_model,
     normalise,
@@ -28,11 +29,17 @@ from micromodels.errors import Cancelled
 from micromodels.frames import read_frame
 from micromodels.types import Box, Clip, StopCheck
 
+Heads = Callable[[NDArray[np.float32]], tuple[Tensor, Tensor, Tensor]]
+
 
 @dataclass
 class ClipNetDetector:
-    model: ClipNet
-    shape: ClipNetShape
+    """A ClipNet ready to run, from a checkpoint (torch) or an exported file (onnxruntime): heads maps
+    a batch as ``clipnet_input`` makes it to the three heads (heatmap logits, size, offset logits),
+    decoded at the working scale."""
+
+    heads: Heads
+    scale: float
 
 
 def load_detector(weights: Path) -> Any:
@@ -40,7 +47,7 @@ def load_detector(weights: Path) -> Any:
     data = read_checkpoint(weights)
     if data is not None:
         model, shape = load_model(data)
-        return ClipNetDetector(model, shape)
+        return ClipNetDetector(heads=partial(_torch_heads, model), scale=shape.scale)
     ultralytics_offline()
     from ultralytics import YOLO
 
@@ -60,7 +67,8 @@ def predict_frames(
     config: PrelabelConfig,
     should_stop: StopCheck | None = None,
 ) -> Iterator[tuple[int, tuple[Box, ...]]]:
-    """Yield (frame index, detections) in order; only one batch of frames is decoded at a time."""
+    """Yield (frame index, detections) in order; only one batch of frames is decoded at a time. The
+    model is what ``load_detector`` or ``onnx_model.load_onnx_detector`` returns."""
     for start in range(0, len(indices), config.batch):
         if should_stop is not None and should_stop():
             raise Cancelled("pre-labeling cancelled")
@@ -74,10 +82,7 @@ def predict_frames(
 def _clipnet_batch(
     detector: ClipNetDetector, clip: Clip, chunk: Sequence[int], config: PrelabelConfig
 ) -> Iterator[tuple[int, tuple[Box, ...]]]:
-    scale = detector.shape.scale
-    batch = clipnet_input(clip, chunk, scale)
-    with torch.inference_mode():
-        heat, size, offset = detector.model(normalise(batch))
+    heat, size, offset = detector.heads(clipnet_input(clip, chunk, detector.scale))
     for k, index in enumerate(chunk):
         peaks = decode(
             heat[k : k + 1],
@@ -86,7 +91,13 @@ def _clipnet_batch(
             config.detector_conf,
             config.clipnet_max_detections,
         )
-        yield index, _nms(peaks, scale, config.nms_iou)
+        yield index, _nms(peaks, detector.scale, config.nms_iou)
+
+
+def _torch_heads(model: ClipNet, batch: NDArray[np.float32]) -> tuple[Tensor, Tensor, Tensor]:
+    with torch.inference_mode():
+        heat, size, offset = model(normalise(batch))
+    return heat, size, offset
 
 
 def clipnet_input(clip: Clip, chunk: Sequence[int], scale: float) -> NDArray[np.float32]:

@@ -18,10 +18,10 @@ from micromodels.onnx_model import (
     OnnxFile,
     export_onnx,
     load_onnx_detector,
-    predict_onnx_frames,
     quantize_onnx,
     read_metadata,
 )
+from micromodels.predictor import predict_frames
 from micromodels.types import Box, Clip, TrainResult
 from tests.micromodels.conftest import TINY, SyntheticClip
 
@@ -68,7 +68,7 @@ def test_the_onnx_file_finds_the_torch_models_boxes(small_clip, learned, tmp_pat
     exported = _export(clip, learned, tmp_path / "model.onnx")
     torch_boxes = detect_all(clip, learned.checkpoint, CONFIG)
     detector = load_onnx_detector(exported.path)
-    onnx_boxes = dict(predict_onnx_frames(detector, clip, list(range(len(clip.frames))), CONFIG))
+    onnx_boxes = dict(predict_frames(detector, clip, list(range(len(clip.frames))), CONFIG))
 
     matched, total = _agreement(torch_boxes, onnx_boxes)
     assert total >= len(clip.frames)  # the model finds the objects, so there is something to compare
@@ -101,9 +101,7 @@ def test_the_8_bit_copy_is_smaller_keeps_the_metadata_and_still_finds_the_object
     assert int8.path.stat().st_size < 0.5 * fp32.path.stat().st_size
     meta = read_metadata(int8.path)
     assert meta["micromodels.source.clip"] == SOURCE["clip"] and "int8" in meta["micromodels.quantized"]
-    boxes = dict(
-        predict_onnx_frames(load_onnx_detector(int8.path), clip, list(range(len(clip.frames))), CONFIG)
-    )
+    boxes = dict(predict_frames(load_onnx_detector(int8.path), clip, list(range(len(clip.frames))), CONFIG))
     truth = small_clip.truth
     found = sum(any(iou(b, t) >= 0.5 for b in boxes[i]) for i, frame in truth.items() for t in frame)
     assert found >= 0.8 * sum(map(len, truth.values()))
@@ -118,7 +116,7 @@ def test_a_yolo_generation_exports_through_ultralytics(small_clip, trained_yolo,
     config = dataclasses.replace(CONFIG, imgsz=64, detector_conf=0.01)
     torch_boxes = detect_all(clip, trained_yolo.checkpoint, config)
     onnx_boxes = dict(
-        predict_onnx_frames(load_onnx_detector(exported.path), clip, list(range(len(clip.frames))), config)
+        predict_frames(load_onnx_detector(exported.path), clip, list(range(len(clip.frames))), config)
     )
     matched, total = _agreement(torch_boxes, onnx_boxes)
     assert matched >= 0.95 * total, (matched, total)
