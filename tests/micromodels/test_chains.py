@@ -62,6 +62,16 @@ def _bare(scenes: list[list[Box]], indices: list[int]) -> list[LabeledFrame]:
     return [LabeledFrame(i, tuple(replace(b, track_id=None) for b in scenes[i])) for i in indices]
 
 
+def _link_ends(root: Path, scenes: list[list[Box]], seed: int) -> tuple[LabeledFrame, LabeledFrame]:
+    """The first and last frames, labeled without track ids, after linking over what a good detector
+    sees (``_detections``)."""
+    clip = _write(root, scenes, seed=seed)
+    labeled = _bare(scenes, [0, len(scenes) - 1])
+    linked = link_tracks(clip, labeled, PrelabelConfig().tracker, detections=_detections(scenes))
+    first, last = linked.frames
+    return first, last
+
+
 def _crossing(frames: int) -> list[list[Box]]:
     """Two look-alike squares crossing at mid-clip at nearly the same height, track 2 in front."""
     scenes = []
@@ -75,10 +85,7 @@ def _crossing(frames: int) -> list[list[Box]]:
 
 def test_look_alikes_that_cross_keep_their_ids_by_the_detector_chain(tmp_path: Path) -> None:
     scenes = _crossing(40)
-    clip = _write(tmp_path / "crossing", scenes, seed=4)
-    labeled = _bare(scenes, [0, 39])
-    linked = link_tracks(clip, labeled, PrelabelConfig().tracker, detections=_detections(scenes))
-    first, last = linked.frames
+    first, last = _link_ends(tmp_path / "crossing", scenes, seed=4)
     # Same object = same position in the truth's order on both frames (the truth keeps its order).
     assert first.boxes[0].track_id == last.boxes[0].track_id
     assert first.boxes[1].track_id == last.boxes[1].track_id
@@ -101,10 +108,7 @@ def _exchange(frames: int) -> list[list[Box]]:
 
 def test_an_object_that_left_is_not_linked_to_one_that_entered(tmp_path: Path) -> None:
     scenes = _exchange(40)
-    clip = _write(tmp_path / "exchange", scenes, seed=5)
-    labeled = _bare(scenes, [0, 39])
-    linked = link_tracks(clip, labeled, PrelabelConfig().tracker, detections=_detections(scenes))
-    first, last = linked.frames
+    first, last = _link_ends(tmp_path / "exchange", scenes, seed=5)
     assert first.boxes[0].track_id == last.boxes[0].track_id  # the resident
     assert first.boxes[1].track_id != last.boxes[1].track_id  # the leaver is not the newcomer
 
