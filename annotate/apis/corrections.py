@@ -8,8 +8,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotate.apis.loop_serializers import AcceptAllResultSerializer, AcceptAllSerializer, AcceptSerializer
 from annotate.apis.serializers.boxes import BoxConflictSerializer, BoxSerializer
+from annotate.apis.serializers.corrections import (
+    AcceptAllResultSerializer,
+    AcceptAllSerializer,
+    AcceptSerializer,
+)
 from annotate.permissions import request_user, require_annotator
 from annotate.selectors.boxes import box_get_for_user
 from annotate.selectors.videos import video_for_user

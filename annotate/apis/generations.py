@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotate.apis.loop_serializers import (
+from annotate.apis.serializers.generations import (
     GenerationSerializer,
     ProjectModelSerializer,
     SuggestionQuerySerializer,

@@ -13,7 +13,10 @@ urlpatterns = [
     path("", include("annotate.apis.frames")),
     path("", include("annotate.apis.tracks")),
     path("", include("annotate.apis.boxes")),
-    path("", include("annotate.apis.loop_urls")),
+    path("", include("annotate.apis.generations")),
+    path("", include("annotate.apis.corrections")),
+    path("", include("annotate.apis.undo")),
+    path("", include("annotate.apis.efficiency")),
     path("", include("annotate.apis.exchange")),
     path("", include("annotate.apis.docs")),
 ]

@@ -1,4 +1,4 @@
-"""Serializers of the annotation loop: generations, suggestions, accepting predictions."""
+"""Serializers of generations (training runs), the models a clip can start from, and suggestions."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from typing import Any
 
 from rest_framework import serializers
 
-from annotate.apis.serializers.boxes import BoxSerializer, action_seconds
 from annotate.models import Generation, GenerationPhase, JobStatus
 
 
@@ -83,19 +82,3 @@ class SuggestionSerializer(serializers.Serializer):
 
 class SuggestionQuerySerializer(serializers.Serializer):
     count = serializers.IntegerField(min_value=1, max_value=100, required=False)
-
-
-class AcceptSerializer(serializers.Serializer):
-    version = serializers.IntegerField(min_value=1)
-    seconds = action_seconds()
-
-
-class AcceptAllSerializer(serializers.Serializer):
-    seconds = action_seconds()
-
-
-class AcceptAllResultSerializer(serializers.Serializer):
-    frame_index = serializers.IntegerField()
-    accepted = serializers.IntegerField()
-    event = serializers.IntegerField(allow_null=True, help_text="The accept event; undo it with this id.")
-    boxes = BoxSerializer(many=True, help_text="The boxes accepted, as they are now.")
