@@ -1,4 +1,4 @@
-"""Label-efficiency figures of a clip or a project (see ``annotate.analytics`` for the definitions)."""
+"""Label-efficiency figures of a clip or a project (definitions in ``annotate.selectors.analytics``)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotate.analytics import efficiency_for_project, efficiency_for_video
 from annotate.permissions import request_user
+from annotate.selectors.analytics import efficiency_for_project, efficiency_for_video
 from annotate.selectors.projects import project_get_for_user
 from annotate.selectors.videos import video_for_user
 

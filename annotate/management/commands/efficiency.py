@@ -1,4 +1,4 @@
-"""efficiency VIDEO_ID | --project PROJECT_ID -> the label-efficiency figures (see annotate.analytics)."""
+"""efficiency VIDEO_ID | --project PROJECT_ID: the label-efficiency figures (annotate.selectors.analytics)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
-from annotate.analytics import efficiency_for_project, efficiency_for_video
 from annotate.management.jsoncommand import JsonCommand
 from annotate.models import Project, Video
+from annotate.selectors.analytics import efficiency_for_project, efficiency_for_video
 
 
 class Command(JsonCommand):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from annotate.analytics import efficiency_for_video
 from annotate.models import CorrectionEvent, JobStatus
+from annotate.selectors.analytics import efficiency_for_video
 from tests.annotate.loop.helpers import clip, generation, prediction
 
 pytestmark = pytest.mark.django_db

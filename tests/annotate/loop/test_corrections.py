@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from annotate.analytics import efficiency_for_project, efficiency_for_video
 from annotate.models import CorrectionEvent, Frame, JobStatus, ReviewState
+from annotate.selectors.analytics import efficiency_for_project, efficiency_for_video
 from tests.annotate.api.conftest import client_for
 from tests.annotate.loop.helpers import clip, generation, human_box, prediction
 from tests.factories import MembershipFactory, UserFactory

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from annotate.analytics import efficiency_for_video
 from annotate.models import Box, CorrectionEvent, Frame, Generation, JobStatus, Track
+from annotate.selectors.analytics import efficiency_for_video
 from tests.annotate.api.conftest import client_for
 from tests.annotate.loop.helpers import clip, generation, prediction
 from tests.factories import MembershipFactory, UserFactory
