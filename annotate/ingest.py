@@ -80,7 +80,7 @@ class DecodedFrame:
     name: str = ""  # the picture's file name in an image folder or zip; empty for video files
 
 
-class Clip:
+class Source:
     """An opened source. ``frames()`` yields each source frame once, never holding more than one."""
 
     info: SourceInfo
@@ -114,7 +114,7 @@ def _single_file_demuxers() -> Iterator[None]:
             os.environ[_CAPTURE_OPTIONS_VARIABLE] = previous
 
 
-class VideoClip(Clip):
+class VideoFileSource(Source):
     def __init__(self, path: Path, limits: Limits, name: str | None = None) -> None:
         name = name or path.name  # what the uploader called it, not the stored name
         size = path.stat().st_size
@@ -174,7 +174,7 @@ class VideoClip(Clip):
         self._capture.release()
 
 
-class ImageSequenceClip(Clip):
+class ImageSequenceSource(Source):
     """Pictures in natural order of their names (``frame_2`` before ``frame_10``; Label Studio and
     Roboflow renames ordered by the name they started from), each keeping its file name."""
 
@@ -227,7 +227,7 @@ def _is_image(name: str) -> bool:
     return PurePosixPath(name).suffix.lower() in IMAGE_SUFFIXES and not base_name(name).startswith(".")
 
 
-class ImageFolderClip(ImageSequenceClip):
+class ImageFolderSource(ImageSequenceSource):
     """A folder of pictures. Other files (det.txt, README, seqinfo.ini) are left aside; a folder with
     no picture of its own but one sub-folder of them (a MOT sequence's ``img1/``) means that one."""
 
@@ -245,7 +245,7 @@ class ImageFolderClip(ImageSequenceClip):
             if len(sub) == 1:
                 self._folder = sub[0]
                 entries = [p for p in sub[0].iterdir() if not p.name.startswith(".")]
-                # Links are followed only at the top, where open_clip confines them to the roots.
+                # Links are followed only at the top, where open_source confines them to the roots.
                 images = [p for p in entries if _is_image(p.name) and not p.is_symlink() and p.is_file()]
         self.skipped = len(entries) - len(images)
         super().__init__([p.name for p in images], f"The folder {folder.name}/", limits)
@@ -254,7 +254,7 @@ class ImageFolderClip(ImageSequenceClip):
         return (self._folder / name).read_bytes()
 
 
-class ZipImageClip(ImageSequenceClip):
+class ZipImageSource(ImageSequenceSource):
     """A zip of pictures, read member by member (never extracted). Unsafe archives are refused: names
     climbing out, links, members inflating past the size limit or MAX_ZIP_RATIO times their size."""
 
@@ -306,7 +306,7 @@ def _zip_images(archive: zipfile.ZipFile, where: str, limits: Limits) -> dict[st
 def image_source_check(path: Path, *, limits: Limits) -> int:
     """How many frames a folder or zip of images holds, without decoding them; IngestError when it
     cannot be a clip. Run before the clip's row is created, so a refusal leaves nothing behind."""
-    clip = open_clip(path, limits=limits)
+    clip = open_source(path, limits=limits)
     try:
         return clip.info.frame_count
     finally:
@@ -325,7 +325,7 @@ def check_folder_confined(folder: Path, roots: Sequence[Path]) -> None:
             )
 
 
-def open_clip(path: Path, *, limits: Limits, name: str | None = None, roots: Sequence[Path] = ()) -> Clip:
+def open_source(path: Path, *, limits: Limits, name: str | None = None, roots: Sequence[Path] = ()) -> Source:
     """Open a video file or a folder of images; raise IngestError when it cannot be a clip.
 
     ``name`` is how messages call a video file (its stored name is not the uploader's); with
@@ -334,12 +334,12 @@ def open_clip(path: Path, *, limits: Limits, name: str | None = None, roots: Seq
     if path.is_dir():
         if roots:
             check_folder_confined(path, roots)
-        return ImageFolderClip(path, limits)
+        return ImageFolderSource(path, limits)
     if not path.is_file():
         raise IngestError(f"{name or path.name} does not exist or is not a file or folder.")
     if zipfile.is_zipfile(path):
-        return ZipImageClip(path, limits)
-    return VideoClip(path, limits, name)
+        return ZipImageSource(path, limits)
+    return VideoFileSource(path, limits, name)
 
 
 def output_size(width: int, height: int, max_width: int | None) -> tuple[int, int]:

@@ -33,14 +33,14 @@ from django.utils.text import get_valid_filename
 
 from annotate.errors import ConflictError, ServiceError
 from annotate.ingest import (
-    Clip,
     IngestError,
     Limits,
     Sampling,
+    Source,
     encode_jpeg,
     estimate_output_frames,
     image_source_check,
-    open_clip,
+    open_source,
     output_size,
     resize,
     sample,
@@ -345,7 +345,7 @@ def _decode_and_store(video: Video, attempt: _Attempt) -> int:
     with _local_source(video) as path:
         # Messages name the clip as its sender did; a folder's entries must stay inside the import roots.
         display = Path(video.source.replace("\\", "/")).name or video.name
-        clip = open_clip(path, limits=limits, name=display, roots=settings.ANNOTATE_IMPORT_ROOTS)
+        clip = open_source(path, limits=limits, name=display, roots=settings.ANNOTATE_IMPORT_ROOTS)
         try:
             frames = _store_frames(video, clip, sampling, limits, attempt)
         finally:
@@ -373,7 +373,7 @@ def _decode_and_store(video: Video, attempt: _Attempt) -> int:
 
 
 def _store_frames(
-    video: Video, clip: Clip, sampling: Sampling, limits: Limits, attempt: _Attempt
+    video: Video, clip: Source, sampling: Sampling, limits: Limits, attempt: _Attempt
 ) -> list[Frame]:
     estimate = estimate_output_frames(clip.info, sampling)
     if estimate > limits.max_frames:
