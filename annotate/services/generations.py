@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import shutil
 import time
 from datetime import timedelta
@@ -392,6 +393,8 @@ def generation_execute(*, generation_id: int) -> None:
     attempt = generation_claim(generation_id=generation_id)
     if attempt is None:
         return
+    # One line per run taken, naming the process: several workers' logs show who ran what, once.
+    logger.info("generation %s attempt %s running in process %s", generation_id, attempt, os.getpid())
     control = _RunControl(generation_id, attempt, started)
     owner = Generation.objects.filter(id=generation_id).values_list("video_id", "number").first()
     succeeded = False
