@@ -3,6 +3,7 @@
     python benchmarks/loop_latency.py [--frames 200] [--width 640] [--height 480] [--objects 4]
                                       [--steps 300] [--budget 120] [--generations 2]
                                       [--yolo-epochs 3] [--no-raw] [--json FILE]
+    python benchmarks/loop_latency.py --cache-ab 3 [--steps 100]   # only the frame cache A/B
 
 On one generated clip (fixtures/make_clips.py) it measures:
 
@@ -78,6 +79,13 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--generations", type=int, default=2)
     parser.add_argument("--yolo-epochs", type=int, default=3)
     parser.add_argument("--no-raw", action="store_true", help="skip the Ultralytics comparison")
+    parser.add_argument(
+        "--cache-ab",
+        type=int,
+        default=0,
+        metavar="N",
+        help="only the frame cache A/B: N rounds of engine pre-labeling with the cache off, cold, warm",
+    )
     parser.add_argument("--work", type=Path, default=None)
     parser.add_argument("--json", type=Path, default=None)
     return parser.parse_args(argv)
@@ -306,6 +314,75 @@ def run_raw(
     }
 
 
+# -- the frame cache, A/B in one process ---------------------------------------------------------------
+
+
+def run_cache_ab(args: argparse.Namespace, work: Path, clip: Clip, truth: dict[int, tuple[Box, ...]]) -> None:
+    """On the frames re-encoded as the platform stores them (JPEG), one ClipNet generation, then its
+    pre-labeling repeated in rounds of three, back to back in this process: cache off, cache on and
+    cold (a fresh worker's first generation), cache on and warm (the next generation of the same
+    clip). Alternating within each round spreads the machine's load over the three alike."""
+    import cv2
+
+    import micromodels
+    from annotate.ingest import JPEG_QUALITY
+    from micromodels import PrelabelConfig, TrainConfig
+    from micromodels.frames import (
+        DEFAULT_FRAME_CACHE_BYTES,
+        clear_frame_cache,
+        read_frame,
+        set_frame_cache_limit,
+    )
+
+    jpegs = work / "jpeg"  # the frames as the platform stores them at ingest
+    jpegs.mkdir(parents=True, exist_ok=True)
+    for k, path in enumerate(clip.frames):
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is None:
+            raise RuntimeError(f"cannot read the generated frame {path}")
+        cv2.imwrite(str(jpegs / f"{k:06d}.jpg"), image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+    clip = replace(clip, frames=tuple(sorted(jpegs.iterdir())))
+    for _ in range(3):  # what one read costs: decoding the file, or a copy out of the cache
+        t0 = time.perf_counter()
+        for path in clip.frames:
+            cv2.imread(str(path), cv2.IMREAD_COLOR)
+        decode_ms = 1000 * (time.perf_counter() - t0) / len(clip.frames)
+        clear_frame_cache()
+        for path in clip.frames:
+            read_frame(path)
+        t0 = time.perf_counter()
+        for path in clip.frames:
+            read_frame(path)
+        hit_ms = 1000 * (time.perf_counter() - t0) / len(clip.frames)
+        print(
+            f"one frame: cv2.imread {decode_ms:.2f} ms, read_frame from the cache {hit_ms:.2f} ms", flush=True
+        )
+    step = max(1, (len(clip.frames) - 1) // (SUGGESTIONS - 1))
+    labeled = labeled_frames(sorted({min(k * step, len(clip.frames) - 1) for k in range(SUGGESTIONS)}), truth)
+    config = TrainConfig(clipnet_max_steps=args.steps, time_budget_seconds=float(args.budget), device="cpu")
+    trained = micromodels.train(clip, labeled, work / "ab", config)
+    pre_cfg = PrelabelConfig(imgsz=IMGSZ, device="cpu")
+    seconds: dict[str, list[float]] = {"off": [], "cold": [], "warm": []}
+    for _ in range(args.cache_ab):
+        for mode in seconds:
+            if mode != "warm":
+                clear_frame_cache()
+            set_frame_cache_limit(0 if mode == "off" else DEFAULT_FRAME_CACHE_BYTES)
+            t0 = time.monotonic()
+            micromodels.prelabel(
+                clip, labeled, trained.checkpoint, work / "ab", pre_cfg, suggestions=SUGGESTIONS
+            )
+            seconds[mode].append(round(time.monotonic() - t0, 3))
+            print(f"pre-label, cache {mode}: {seconds[mode][-1]:.2f} s", flush=True)
+    medians = {mode: sorted(values)[len(values) // 2] for mode, values in seconds.items()}
+    print(f"frame cache A/B over {args.cache_ab} rounds, seconds: {json.dumps(seconds)}")
+    print(
+        f"median pre-label s: off {medians['off']:.2f}, cold {medians['cold']:.2f} "
+        f"({medians['off'] / medians['cold']:.2f}x), warm {medians['warm']:.2f} "
+        f"({medians['off'] / medians['warm']:.2f}x)"
+    )
+
+
 # -- report ------------------------------------------------------------------------------------------
 
 
@@ -377,6 +454,9 @@ def main(argv: list[str] | None = None) -> int:
     frames, classes = list(clip.frames), list(clip.class_names)
     size = f"{args.frames} frames {args.width}x{args.height}, {args.objects} objects"
     print(f"clip: {size}; load average {os.getloadavg()}", flush=True)
+    if args.cache_ab:
+        run_cache_ab(args, work, clip, truth)
+        return 0
     engine = EngineAlone(args, work, clip, truth)
     platform = run_platform(args, work, frames, classes, truth, engine)
     raw = None if args.no_raw else run_raw(args, work, engine.clip, truth, platform[0]["labeled"])
