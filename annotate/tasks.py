@@ -2,7 +2,8 @@
 
 The only module that defines tasks. It imports the services; services never import it: they send
 tasks by name (``annotate.jobs.enqueue_on_commit``), so the names here are part of the job layer.
-The worker's autodiscovery imports this module, which also connects the worker's start-up sweeps.
+The worker's autodiscovery imports this module, which also connects the worker's start-up sweeps
+and warms the engine in each pool process.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from celery.signals import worker_ready, worker_shutdown
+import torch
+from celery.signals import worker_init, worker_process_init, worker_ready, worker_shutdown
 from django.conf import settings
 
 from annotate.jobs import Sweeper
@@ -19,6 +21,10 @@ from annotate.services.generations import generation_execute, generation_sweep_l
 from annotate.services.import_jobs import import_job_run
 from annotate.services.videos import video_ingest
 from config.celery import app
+from micromodels.clipnet import ClipNet
+from micromodels.config import TrainConfig
+from micromodels.frames import set_frame_cache_limit
+from micromodels.threads import torch_threads
 
 log = logging.getLogger(__name__)
 
@@ -87,3 +93,23 @@ def _start_sweeps(**_: Any) -> None:
 def _stop_sweeps(**_: Any) -> None:
     if _sweeper is not None:
         _sweeper.stop()
+
+
+@worker_init.connect
+def _size_the_frame_cache(**_: Any) -> None:
+    """The engine (torch, OpenCV, the detector code) is imported with this module, once, in the
+    worker's main process, so the pool's children inherit it and no generation pays the imports;
+    here the decoded-frame cache gets its configured size."""
+    set_frame_cache_limit(settings.ANNOTATE_FRAME_CACHE_MB * 2**20)
+
+
+@worker_process_init.connect
+def _warm_the_engine(**_: Any) -> None:
+    """In each pool child: one tiny ClipNet forward and backward pass, so torch's lazy set-up (thread
+    pool, kernels, autograd) happens at start, not inside the first generation's training. Not run
+    in the main process: torch's threads do not survive a fork."""
+    config = TrainConfig()
+    with torch_threads(config.cpu_threads):
+        model = ClipNet(1, config.clipnet_width)
+        heat, size, offset = model(torch.zeros(1, 3, config.clipnet_crop, config.clipnet_crop))
+        (heat.mean() + size.mean() + offset.mean()).backward()

@@ -234,6 +234,9 @@ if CELERY_BROKER_URL is None:
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
         "control_folder": str(_broker_dir / "control"),
+        # How often an idle worker looks for a new message file (kombu's default is 1 s, which a
+        # generation queued on the 5th finished frame waited out; a listing every 0.1 s is cheap).
+        "polling_interval": 0.1,
     }
 else:
     # Redis hands an unacknowledged message out again after this long. Longer than the longest job's
@@ -363,6 +366,10 @@ ANNOTATE_TRAIN_TIME_BUDGET = env_int("ANNOTATE_TRAIN_TIME_BUDGET", 45, minimum=1
 ANNOTATE_TRAIN_IMGSZ = env_int("ANNOTATE_TRAIN_IMGSZ", 320, minimum=32)
 ANNOTATE_TRAIN_DEVICE = env_str("ANNOTATE_TRAIN_DEVICE", "auto")  # "auto", "cpu", "cuda:0", ...
 ANNOTATE_SUGGESTIONS = env_int("ANNOTATE_SUGGESTIONS", 5, minimum=1)  # frames suggested per generation
+# Decoded frames each worker process keeps between the passes of a generation and between
+# generations (micromodels.frames), in MiB; 0 turns the cache off. Per process: a worker with
+# --concurrency N holds up to N times this.
+ANNOTATE_FRAME_CACHE_MB = env_int("ANNOTATE_FRAME_CACHE_MB", 512, minimum=0)
 # A run whose worker died is retried this many times in all (redelivery), then marked failed.
 ANNOTATE_GENERATION_MAX_ATTEMPTS = env_int("ANNOTATE_GENERATION_MAX_ATTEMPTS", 2, minimum=1)
 # A running generation beats its heartbeat (updated_at) while it trains; one silent for this long is

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -15,12 +18,110 @@ from micromodels.types import Box, Clip, LabeledFrame
 Image = NDArray[np.uint8]
 
 
-def read_frame(path: Path) -> Image:
-    """One frame as a BGR uint8 array; EngineError when it cannot be read."""
+# Decoded frames kept per process, least recently used dropped first. A generation reads each frame
+# several times (pseudo-labeling passes, the detector, the tracker passes, suggestions) and the next
+# generation of the same clip reads them again; keeping them skips the image decode. Bounded in bytes,
+# so a long clip keeps only its most recent frames and memory does not grow with the clip.
+DEFAULT_FRAME_CACHE_BYTES = 512 * 2**20
+
+
+@dataclass
+class FrameCacheStats:
+    hits: int = 0
+    misses: int = 0
+    bytes: int = 0
+    frames: int = 0
+    limit: int = DEFAULT_FRAME_CACHE_BYTES
+
+
+class _FrameCache:
+    def __init__(self, limit: int) -> None:
+        self._lock = threading.Lock()
+        self._frames: OrderedDict[tuple[str, int, int], Image] = OrderedDict()
+        self.stats = FrameCacheStats(limit=limit)
+
+    def get(self, key: tuple[str, int, int]) -> Image | None:
+        with self._lock:
+            image = self._frames.get(key)
+            if image is None:
+                self.stats.misses += 1
+                return None
+            self._frames.move_to_end(key)
+            self.stats.hits += 1
+            return image
+
+    def put(self, key: tuple[str, int, int], image: Image) -> None:
+        if image.nbytes > self.stats.limit:
+            return
+        with self._lock:
+            old = self._frames.pop(key, None)
+            if old is not None:
+                self.stats.bytes -= old.nbytes
+            self._frames[key] = image
+            self.stats.bytes += image.nbytes
+            self._shrink()
+
+    def _shrink(self) -> None:
+        while self.stats.bytes > self.stats.limit and self._frames:
+            _, dropped = self._frames.popitem(last=False)
+            self.stats.bytes -= dropped.nbytes
+        self.stats.frames = len(self._frames)
+
+    def set_limit(self, limit: int) -> None:
+        with self._lock:
+            self.stats.limit = max(0, limit)
+            self._shrink()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._frames.clear()
+            self.stats = FrameCacheStats(limit=self.stats.limit)
+
+
+_cache = _FrameCache(DEFAULT_FRAME_CACHE_BYTES)
+
+
+def set_frame_cache_limit(limit_bytes: int) -> None:
+    """How many bytes of decoded frames this process keeps (0: none); frames over it are dropped now."""
+    _cache.set_limit(limit_bytes)
+
+
+def frame_cache_stats() -> FrameCacheStats:
+    """A snapshot of the process's frame cache: hits, misses, bytes and frames held, the limit."""
+    s = _cache.stats
+    return FrameCacheStats(s.hits, s.misses, s.bytes, s.frames, s.limit)
+
+
+def clear_frame_cache() -> None:
+    _cache.clear()
+
+
+def _decode(path: Path) -> Image:
     image = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if image is None:
         raise EngineError(f"cannot read frame image {path}")
     return np.asarray(image, dtype=np.uint8)
+
+
+def read_frame(path: Path) -> Image:
+    """One frame as a BGR uint8 array (the caller's own copy); EngineError when it cannot be read.
+
+    Served from the process's frame cache when the file is unchanged since it was decoded (same
+    path, modification time and size); a rewritten file is decoded again.
+    """
+    if _cache.stats.limit <= 0:
+        return _decode(path)
+    try:
+        stat = Path(path).stat()
+    except OSError:
+        raise EngineError(f"cannot read frame image {path}") from None
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    cached = _cache.get(key)
+    if cached is not None:
+        return cached.copy()
+    image = _decode(path)
+    _cache.put(key, image)
+    return image.copy()
 
 
 def iter_frames(clip: Clip, indices: Sequence[int]) -> Iterator[tuple[int, Image]]:

@@ -15,6 +15,7 @@ import contextlib
 import dataclasses
 import logging
 import math
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -418,6 +419,7 @@ def export_job_run(*, job_id: int) -> ExportJob | None:
     if job is None:
         log.info("export %s is not queued; nothing to do", job_id)
         return None
+    log.info("export %s attempt %s running in process %s", job.id, job.attempts, os.getpid())
     try:
         options = export_options_clean(project=job.project, format=job.format, options=job.options)
         total, _boxes = export_totals(project=job.project, format=job.format, options=options)

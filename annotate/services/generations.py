@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import shutil
 import time
 from datetime import timedelta
@@ -263,9 +264,10 @@ class _RunControl:
     """The engine's stop check and progress callback for one attempt: reads the cancel flag, beats the
     heartbeat, and refuses to go on once the attempt no longer owns the row."""
 
-    def __init__(self, generation_id: int, attempt: int) -> None:
+    def __init__(self, generation_id: int, attempt: int, started: float | None = None) -> None:
         self.generation_id = generation_id
         self.attempt = attempt
+        self.started = time.monotonic() if started is None else started  # when the task took the run
         self.superseded = False
         self._checked = 0.0
         self._beat = time.monotonic()
@@ -359,10 +361,13 @@ def _record_training(generation_id: int, attempt: int, result: TrainResult, huma
 
 def generation_execute(*, generation_id: int) -> None:
     """Run one generation end to end in this process (the ``generation_run`` task calls this)."""
+    started = time.monotonic()
     attempt = generation_claim(generation_id=generation_id)
     if attempt is None:
         return
-    control = _RunControl(generation_id, attempt)
+    # One line per run taken, naming the process: several workers' logs show who ran what, once.
+    logger.info("generation %s attempt %s running in process %s", generation_id, attempt, os.getpid())
+    control = _RunControl(generation_id, attempt, started)
     owner = Generation.objects.filter(id=generation_id).values_list("video_id", "number").first()
     succeeded = False
     try:
@@ -433,6 +438,7 @@ def _run(generation_id: int, attempt: int, control: _RunControl) -> Path:
     clip = engine_adapter.clip_for_video(video)
     labeled = engine_adapter.labeled_frames(video)
     work_dir = _work_dir(generation, attempt)
+    train_called = time.monotonic()
     if generation.transferred_from_id is not None:
         trained = _transferred_model(generation, work_dir)
     else:
@@ -444,6 +450,7 @@ def _run(generation_id: int, attempt: int, control: _RunControl) -> Path:
             progress=control.progress,
             should_stop=control,
         )
+    train_wall = time.monotonic() - train_called
     _record_training(generation_id, attempt, trained, sorted(frame.index for frame in labeled))
     control.phase(GenerationPhase.PRELABELING)
     started = time.monotonic()
@@ -456,13 +463,47 @@ def _run(generation_id: int, attempt: int, control: _RunControl) -> Path:
         suggestions=settings.ANNOTATE_SUGGESTIONS,
         should_stop=control,
     )
+    prelabel_seconds = time.monotonic() - started
     prelabels_commit(
         generation_id=generation_id,
         attempt=attempt,
         result=result,
-        prelabel_seconds=time.monotonic() - started,
+        prelabel_seconds=prelabel_seconds,
+        timings=_timings(generation, control, train_called, train_wall, trained, prelabel_seconds),
     )
     return work_dir
+
+
+_generations_in_process = 0  # how many runs this worker process has taken (the first pays any warm-up left)
+
+
+def _timings(
+    generation: Generation,
+    control: _RunControl,
+    train_called: float,
+    train_wall: float,
+    trained: TrainResult,
+    prelabel_seconds: float,
+) -> dict[str, float | int]:
+    """Where the run's time went, in seconds (``metrics["timings"]``; ``commit_s`` is added by the commit).
+
+    ``queue_wait_s``: from the row's creation (queued) to this attempt's task taking it. ``setup_s``:
+    from taking it to the first training step, i.e. reading the rows, the engine's checks, its
+    pseudo-labeling pass and decoding the training frames (a ClipNet run's ``seconds`` start at its
+    first step; a YOLO run's include its own setup, so there ``setup_s`` is the platform's share only).
+    """
+    global _generations_in_process
+    _generations_in_process += 1
+    queued = generation.created_at
+    took = generation.started_at if generation.attempts <= 1 and generation.started_at else None
+    wait = (took - queued).total_seconds() if took is not None else None
+    return {
+        **({"queue_wait_s": round(max(0.0, wait), 3)} if wait is not None else {}),
+        "setup_s": round(train_called - control.started + max(0.0, train_wall - trained.seconds), 3),
+        "train_s": round(trained.seconds, 3),
+        "prelabel_s": round(prelabel_seconds, 3),
+        "run_in_process": _generations_in_process,
+    }
 
 
 def _transferred_model(generation: Generation, work_dir: Path) -> TrainResult:

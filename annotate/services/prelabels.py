@@ -9,6 +9,7 @@ untouched) are replaced; everything a person accepted, edited or drew stays as i
 
 from __future__ import annotations
 
+import time
 from collections import Counter, defaultdict
 
 from django.db import transaction
@@ -53,10 +54,20 @@ def _untouched(frames: list[tuple[int, int, bool]]) -> dict[int, int]:
 
 @transaction.atomic
 def prelabels_commit(
-    *, generation_id: int, attempt: int, result: PrelabelResult, prelabel_seconds: float
+    *,
+    generation_id: int,
+    attempt: int,
+    result: PrelabelResult,
+    prelabel_seconds: float,
+    timings: dict[str, float | int] | None = None,
 ) -> Generation:
     """Write the predictions, store the suggestions, mark the run succeeded and make it the clip's
-    active generation, or (if the attempt lost the row, or a cancel came in) write nothing."""
+    active generation, or (if the attempt lost the row, or a cancel came in) write nothing.
+
+    ``timings`` (where the run's time went) is stored as ``metrics["timings"]`` with ``commit_s``
+    added: the seconds from here to marking the run succeeded (locks, deletes, inserts, suggestions).
+    """
+    commit_started = time.monotonic()
     video_id = Generation.objects.values_list("video_id", flat=True).get(id=generation_id)
     # NO KEY UPDATE locks: they exclude writers of these rows but not the foreign-key checks of
     # people's inserts (deferred to their commit), which FOR UPDATE would turn into deadlocks.
@@ -146,6 +157,11 @@ def prelabels_commit(
             "predicted_boxes": len(predictions),
             "prelabeled_frames": prelabeled_frames,
             "skipped_labeled_frames": len(frames) - len(writable),
+            **(
+                {"timings": {**timings, "commit_s": round(time.monotonic() - commit_started, 3)}}
+                if timings is not None
+                else {}
+            ),
         },
     )
     _score_replaced(video.active_generation_id)
