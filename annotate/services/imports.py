@@ -38,7 +38,7 @@ from annotate.errors import ServiceError
 from annotate.exchange import coco, cvat, label_studio, mot, voc, yolo
 from annotate.exchange.labels import FrameRef, LabelItem, ParsedLabels
 from annotate.exchange.matching import ClipFrames, FrameMatcher
-from annotate.exchange.rows import ExportFilter, export_clips
+from annotate.exchange.rows import ExportFilter
 from annotate.exchange.sources import DirSource, FileSource, ImportTooLarge, Source, ZipSource
 from annotate.exchange.zipsafe import UnsafeArchiveError, open_checked
 from annotate.models import (
@@ -55,6 +55,7 @@ from annotate.models import (
     Video,
     VideoStatus,
 )
+from annotate.selectors.exports import export_clips
 from annotate.services.frames import frames_settle_many
 from annotate.services.projects import label_class_create
 
