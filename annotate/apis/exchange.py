@@ -15,14 +15,10 @@ from rest_framework.views import APIView
 
 from annotate.apis.serializers.progress import eta_seconds
 from annotate.exchange.rows import FrameSet
-from annotate.exchange.selectors import (
-    export_job_get_for_user,
-    export_job_list,
-    import_job_get_for_user,
-    import_job_list,
-)
 from annotate.models import ExportFormat, ExportJob, ImportFormat, ImportJob, ImportMode, JobStatus
 from annotate.permissions import request_user, require_annotator, require_manager
+from annotate.selectors.exports import export_job_get_for_user, export_job_list
+from annotate.selectors.imports import import_job_get_for_user, import_job_list
 from annotate.selectors.projects import project_get_for_user
 from annotate.selectors.videos import video_get_for_user
 from annotate.services.exports import export_job_cancel, export_job_create, export_job_path

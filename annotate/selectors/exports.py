@@ -1,4 +1,5 @@
-"""The rows an export writes: a project's (or one clip's) frames, boxes, classes and clips.
+"""Export reads: the job rows, and the rows an export writes (a project's or one clip's frames,
+boxes, classes and clips).
 
 The filter (which boxes count, which frames are written) and the order (clip, frame index, box id)
 live here once, so COCO, YOLO, MOT, CVAT and VOC write the same set; the writers in annotate.exchange
@@ -11,15 +12,29 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from django.contrib.auth.models import User
 from django.core.files.storage import default_storage
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from PIL import Image
 
+from annotate.errors import NotFoundError
 from annotate.exchange.rows import BoxRow, ClipInfo, ExportFilter, FrameRow, FrameSet, frames_with_boxes
-from annotate.models import Box, Frame, LabelClass, ReviewState, Video, VideoStatus
+from annotate.models import Box, ExportJob, Frame, LabelClass, Project, ReviewState, Video, VideoStatus
 from annotate.selectors.frames import finished_frames_q
 
 CHUNK = 2000
+
+
+def export_job_list(*, project: Project) -> QuerySet[ExportJob]:
+    return ExportJob.objects.filter(project=project).order_by("-created_at", "-id")
+
+
+def export_job_get_for_user(*, user: User, job_id: int) -> ExportJob:
+    """The export, when the user is a member of its project; NotFoundError (404) otherwise."""
+    job = ExportJob.objects.filter(id=job_id, project__memberships__user_id=user.pk).first()
+    if job is None:
+        raise NotFoundError("No such export.")
+    return job
 
 
 def export_videos(*, project_id: int, flt: ExportFilter) -> QuerySet[Video]:
