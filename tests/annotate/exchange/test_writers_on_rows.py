@@ -19,6 +19,7 @@ from annotate.exchange.names import slugify
 from annotate.exchange.rows import BoxRow, ClipInfo, FrameRow, frames_with_boxes
 from annotate.exchange.sinks import dir_sink
 from annotate.exchange.sources import DirSource
+from tests.annotate.exchange.conftest import LIMITS
 
 CLASSES = [(0, "car"), (2, "person")]  # index 1 was deleted: positions stay contiguous
 CLIP = ClipInfo(id=7, name="Street, north cam", width=200, height=100, fps=25.0, frame_count=3)
@@ -98,7 +99,7 @@ def test_yolo_writes_pictures_labels_and_data_yaml(tmp_path):
     assert (target / "labels/train/v7_000000.txt").read_text() == (
         "0 0.175000 0.400000 0.250000 0.400000\n1 0.050000 0.050000 0.100000 0.100000\n"
     )
-    parsed = yolo.parse_yolo(DirSource(target))
+    parsed = yolo.parse_yolo(DirSource(target, limits=LIMITS))
     assert parsed.errors == []
     # The reader names a frame by its label file; matching pairs it with the picture's stem.
     assert sorted((i.label, i.frame_name) for i in parsed.items) == [
@@ -122,7 +123,7 @@ def test_mot_numbers_tracks_per_clip_and_reads_back(tmp_path):
         "1,2,0,0,20,10,1,2,0.5",
         "2,1,12,20,50,40,1,1,1",  # the same track keeps its id
     ]
-    parsed = mot.parse_mot(DirSource(target / folder))
+    parsed = mot.parse_mot(DirSource(target / folder, limits=LIMITS))
     assert parsed.errors == []
     assert [(i.label, i.frame_index, i.track) for i in parsed.items] == [
         ("car", 0, "1"),
@@ -143,7 +144,7 @@ def test_voc_and_cvat_images_write_one_entry_per_frame(tmp_path):
             with_images=True,
         ) == (2, 3)
     assert "JPEGImages/v7_000000.jpg" in _written(target)
-    assert sorted((i.label, i.frame_name) for i in voc.parse_voc(DirSource(target)).items) == [
+    assert sorted((i.label, i.frame_name) for i in voc.parse_voc(DirSource(target, limits=LIMITS)).items) == [
         ("car", "v7_000000.jpg"),
         ("car", "v7_000001.png"),
         ("person", "v7_000000.jpg"),
