@@ -159,7 +159,7 @@ def _items(opener: Opener, prefix: str) -> Iterator[Any]:
 
 def _top_level(opener: Opener) -> str:
     for _prefix, event, _value in ijson.parse(opener()):
-        return event
+        return str(event)
     return ""
 
 
