@@ -19,13 +19,9 @@ from annotate.apis.serializers.exchange import (
     ImportJobSerializer,
     ImportSerializer,
 )
-from annotate.exchange.selectors import (
-    export_job_get_for_user,
-    export_job_list,
-    import_job_get_for_user,
-    import_job_list,
-)
 from annotate.permissions import request_user, require_annotator, require_manager
+from annotate.selectors.exports import export_job_get_for_user, export_job_list
+from annotate.selectors.imports import import_job_get_for_user, import_job_list
 from annotate.selectors.projects import project_get_for_user
 from annotate.selectors.videos import video_get_for_user
 from annotate.services.exports import export_job_cancel, export_job_create, export_job_path

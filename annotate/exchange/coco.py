@@ -4,7 +4,8 @@ Out: ``images`` (file_name, width, height, frame_index: the frame's number in th
 video_id), ``annotations`` (bbox [x, y, w, h]
 in pixels, area, iscrowd 0, category_id, track_id, source, generation and, for model boxes, score;
 ``attributes`` with track_id, occluded and keyframe, where CVAT and Datumaro read them),
-``categories`` (id = class index + 1). The document is written piece by piece from iterator queries.
+``categories`` (id = class index + 1). The document is written piece by piece from the frame and
+box streams it is given.
 
 In: a COCO instances document (any key order; parsed as a stream with ijson's C backend in three
 passes, so memory follows the boxes, not the file), or a COCO results list
@@ -20,20 +21,13 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
 import ijson
 
 from annotate.exchange.labels import FrameRef, LabelItem, ParsedLabels
-from annotate.exchange.rows import (
-    BoxRow,
-    ClipInfo,
-    ExportFilter,
-    frame_file_name,
-    iter_boxes,
-    iter_frames,
-)
+from annotate.exchange.rows import BoxRow, ClipInfo, FrameRow, frame_file_name
 
 Progress = Callable[[int], None]
 
@@ -72,14 +66,16 @@ def write_coco(
     *,
     project_id: int,
     project_name: str,
-    flt: ExportFilter,
     classes: list[tuple[int, str]],
     clips: dict[int, ClipInfo],
+    frames: Iterable[FrameRow],
+    boxes: Iterable[BoxRow],
     progress: Progress,
     on_image: Callable[[str, str], None] | None = None,
 ) -> tuple[int, int]:
-    """Write the document; returns (images, boxes). ``on_image(file_name, media_path)`` is told of
-    every image, for writers that ship the pictures too."""
+    """Write the document; returns (images, boxes). ``frames`` and ``boxes`` are read once each, in
+    turn, so both may be streams. ``on_image(file_name, media_path)`` is told of every image, for
+    writers that ship the pictures too."""
     done = 0
     out.write('{"info":')
     out.write(_dump({"description": project_name, "project_id": project_id, "format": "annotate coco v1"}))
@@ -96,7 +92,7 @@ def write_coco(
     )
     out.write(',"images":[')
     images = 0
-    for frame in iter_frames(project_id=project_id, flt=flt):
+    for frame in frames:
         clip = clips[frame.video_id]
         file_name = frame_file_name(frame)
         image = {
@@ -115,16 +111,16 @@ def write_coco(
         if done % 500 == 0:
             progress(done)
     out.write('],"annotations":[')
-    boxes = 0
-    for box in iter_boxes(project_id=project_id, flt=flt):
-        out.write(("," if boxes else "") + "\n" + _dump(annotation_json(box)))
-        boxes += 1
+    written = 0
+    for box in boxes:
+        out.write(("," if written else "") + "\n" + _dump(annotation_json(box)))
+        written += 1
         done += 1
         if done % 500 == 0:
             progress(done)
     out.write("]}\n")
     progress(done)
-    return images, boxes
+    return images, written
 
 
 # -- reading -----------------------------------------------------------------------------------------
@@ -163,7 +159,7 @@ def _items(opener: Opener, prefix: str) -> Iterator[Any]:
 
 def _top_level(opener: Opener) -> str:
     for _prefix, event, _value in ijson.parse(opener()):
-        return event
+        return str(event)
     return ""
 
 

@@ -20,7 +20,7 @@ both readable by CVAT and Datumaro.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import IO, Any
 from xml.etree.ElementTree import Element
 from xml.sax.saxutils import quoteattr
@@ -29,14 +29,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, iterparse
 
 from annotate.exchange.labels import FrameRef, LabelItem, ParsedLabels
-from annotate.exchange.rows import (
-    BoxRow,
-    ClipInfo,
-    ExportFilter,
-    frame_file_name,
-    iter_boxes,
-    iter_frames_with_boxes,
-)
+from annotate.exchange.rows import BoxRow, ClipInfo, FrameRow, frame_file_name
 
 _NOT_BOXES = ("polygon", "polyline", "points", "skeleton", "ellipse", "mask", "cuboid", "tag")
 
@@ -190,17 +183,16 @@ def _num(value: float) -> str:
 def write_cvat_video(
     out: IO[str],
     *,
-    project_id: int,
-    flt: ExportFilter,
     classes: list[tuple[int, str]],
     clip: ClipInfo,
+    boxes: Iterable[BoxRow],
     progress: Callable[[int], None],
 ) -> int:
-    """One clip (``flt`` names it) as CVAT for video 1.1; returns the box count. Tracks are gathered
-    per clip (a CVAT track lists its boxes together), so memory follows the clip's boxes."""
+    """One clip's ``boxes`` (ordered by frame) as CVAT for video 1.1; returns the box count. Tracks
+    are gathered per clip (a CVAT track lists its boxes together), so memory follows the clip's boxes."""
     names = dict(classes)
     tracks: dict[int | str, list[BoxRow]] = {}
-    for box in iter_boxes(project_id=project_id, flt=flt):
+    for box in boxes:
         key: int | str = box.track_id if box.track_id is not None else f"box{box.id}"
         tracks.setdefault(key, []).append(box)
     out.write('<?xml version="1.0" encoding="utf-8"?>\n<annotations>\n  <version>1.1</version>\n  <meta>\n')
@@ -216,20 +208,20 @@ def write_cvat_video(
     out.write(f"        <width>{clip.width}</width>\n        <height>{clip.height}</height>\n")
     out.write("      </original_size>\n    </task>\n  </meta>\n")
     count = 0
-    for number, boxes in enumerate(tracks.values()):
-        label = names[boxes[0].class_index]
-        source = "manual" if boxes[0].source == "human" else "auto"
+    for number, track in enumerate(tracks.values()):
+        label = names[track[0].class_index]
+        source = "manual" if track[0].source == "human" else "auto"
         out.write(f'  <track id="{number}" label={quoteattr(label)} source="{source}">\n')
-        for position, box in enumerate(boxes):
+        for position, box in enumerate(track):
             out.write(_box_line(box, clip, outside=False))
             count += 1
-            following = boxes[position + 1] if position + 1 < len(boxes) else None
+            following = track[position + 1] if position + 1 < len(track) else None
             gap = following is None or following.frame_index > box.frame_index + 1
             if gap and box.frame_index + 1 < clip.frame_count:
                 # CVAT would stretch the object over a gap or to the end; an outside box stops it.
                 out.write(_box_line(box._replace(frame_index=box.frame_index + 1), clip, outside=True))
         out.write("  </track>\n")
-        if count % 1000 < len(boxes):
+        if count % 1000 < len(track):
             progress(count)
     out.write("</annotations>\n")
     progress(count)
@@ -239,10 +231,9 @@ def write_cvat_video(
 def write_cvat_images(
     out: IO[str],
     *,
-    project_id: int,
-    flt: ExportFilter,
     classes: list[tuple[int, str]],
     clips: dict[int, ClipInfo],
+    frames: Iterable[tuple[FrameRow, list[BoxRow]]],
     progress: Callable[[int], None],
 ) -> tuple[int, int]:
     """CVAT for images 1.1: one ``<image>`` per frame (named as in the other exports), its boxes inside;
@@ -255,7 +246,7 @@ def write_cvat_images(
         out.write("          <type>rectangle</type>\n        </label>\n")
     out.write("      </labels>\n    </task>\n  </meta>\n")
     images = boxes = 0
-    for frame, frame_boxes in iter_frames_with_boxes(project_id=project_id, flt=flt):
+    for frame, frame_boxes in frames:
         clip = clips[frame.video_id]
         out.write(
             f'  <image id="{images}" name={quoteattr(frame_file_name(frame))} '

@@ -22,14 +22,13 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import PurePosixPath
 from typing import IO
 
-from django.utils.text import slugify
-
 from annotate.exchange.labels import FrameRef, LabelItem, ParsedLabels
-from annotate.exchange.rows import BoxRow, ClipInfo, ExportFilter, iter_boxes
+from annotate.exchange.names import slugify
+from annotate.exchange.rows import BoxRow, ClipInfo
 from annotate.exchange.sinks import Sink
 from annotate.exchange.sources import Source
 
@@ -79,18 +78,18 @@ def _seqinfo(clip: ClipInfo) -> str:
 def write_mot(
     sink: Sink,
     *,
-    project_id: int,
-    flt: ExportFilter,
     classes: list[tuple[int, str]],
     clips: dict[int, ClipInfo],
+    boxes: Iterable[BoxRow],
     progress: Callable[[int], None],
 ) -> tuple[int, int]:
-    """Write one folder per clip; returns (frames of the clips, boxes)."""
+    """Write one folder per clip from ``boxes`` (ordered by clip, then frame); returns (frames of
+    the clips, boxes)."""
     names = dict(classes)
     class_column = {index: position + 1 for position, (index, _name) in enumerate(classes)}
     labels_txt = "".join(f"{name}\n" for _index, name in classes).encode()
-    boxes = iter_boxes(project_id=project_id, flt=flt)
-    pending: BoxRow | None = next(boxes, None)
+    stream = iter(boxes)
+    pending: BoxRow | None = next(stream, None)
     count = 0
     for clip_id in sorted(clips):
         clip = clips[clip_id]
@@ -120,7 +119,7 @@ def write_mot(
                 count += 1
                 if count % 1000 == 0:
                     progress(count)
-                pending = next(boxes, None)
+                pending = next(stream, None)
         sink.write_bytes(f"{folder}/gt/{SIDECAR}", json.dumps(id_classes, ensure_ascii=False).encode())
         sink.write_bytes(f"{folder}/gt/labels.txt", labels_txt)
     if pending is not None:

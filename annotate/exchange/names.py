@@ -14,6 +14,7 @@ folder is not ordered by its random prefixes.
 from __future__ import annotations
 
 import re
+import unicodedata
 from pathlib import PurePosixPath
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
@@ -54,3 +55,9 @@ def natural_key(name: str) -> tuple[list[object], str]:
         if part
     ]
     return parts, name
+
+
+def slugify(value: str) -> str:
+    """Django's ``slugify`` (ASCII, lower case, dashes), without Django: MOT folder names."""
+    ascii_text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[-\s]+", "-", re.sub(r"[^\w\s-]", "", ascii_text.lower())).strip("-_")

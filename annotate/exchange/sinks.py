@@ -1,7 +1,9 @@
 """Where an export is written: one zip file or one folder, complete or absent.
 
 Both write under a temporary name beside the target and rename it into place at the end, so a reader
-never sees half an export; a failure removes the temporary file or folder.
+never sees half an export; a failure removes the temporary file or folder. Stored pictures are read
+through the ``open_media`` the caller gives (the service passes Django's storage), so no sink reads
+the database or Django's storage itself.
 """
 
 from __future__ import annotations
@@ -12,12 +14,12 @@ import shutil
 import stat
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Protocol
 
-from django.core.files.storage import default_storage
+OpenMedia = Callable[[str], IO[bytes]]  # a stored file's media-relative path -> its bytes
 
 
 class Sink(Protocol):
@@ -40,8 +42,9 @@ def _member(name: str, compress_type: int) -> zipfile.ZipInfo:
 
 
 class ZipSink:
-    def __init__(self, archive: zipfile.ZipFile) -> None:
+    def __init__(self, archive: zipfile.ZipFile, open_media: OpenMedia) -> None:
         self.archive = archive
+        self.open_media = open_media
 
     def text(self, name: str) -> IO[str]:
         raw = self.archive.open(_member(name, zipfile.ZIP_DEFLATED), "w", force_zip64=True)
@@ -54,15 +57,16 @@ class ZipSink:
         # Pictures are already compressed: stored as they are.
         info = _member(name, zipfile.ZIP_STORED)
         with (
-            default_storage.open(media_path, "rb") as source,
+            self.open_media(media_path) as source,
             self.archive.open(info, "w", force_zip64=True) as out,
         ):
             shutil.copyfileobj(source, out, 1024 * 1024)
 
 
 class DirSink:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, open_media: OpenMedia) -> None:
         self.root = root
+        self.open_media = open_media
 
     def _path(self, name: str) -> Path:
         path = self.root / name
@@ -76,12 +80,12 @@ class DirSink:
         self._path(name).write_bytes(data)
 
     def copy_media(self, name: str, media_path: str) -> None:
-        with default_storage.open(media_path, "rb") as source, self._path(name).open("wb") as out:
+        with self.open_media(media_path) as source, self._path(name).open("wb") as out:
             shutil.copyfileobj(source, out, 1024 * 1024)
 
 
 @contextmanager
-def zip_sink(target: Path) -> Iterator[ZipSink]:
+def zip_sink(target: Path, *, open_media: OpenMedia) -> Iterator[ZipSink]:
     """A zip written to ``.<name>.<random>.part`` beside target, renamed onto target on success."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
@@ -89,7 +93,7 @@ def zip_sink(target: Path) -> Iterator[ZipSink]:
     temp = Path(temp_name)
     try:
         with zipfile.ZipFile(temp, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
-            yield ZipSink(archive)
+            yield ZipSink(archive, open_media)
         temp.chmod(0o644)
         os.replace(temp, target)
     finally:
@@ -97,14 +101,14 @@ def zip_sink(target: Path) -> Iterator[ZipSink]:
 
 
 @contextmanager
-def dir_sink(target: Path) -> Iterator[DirSink]:
+def dir_sink(target: Path, *, open_media: OpenMedia) -> Iterator[DirSink]:
     """A folder written as ``.<name>.<random>.part`` beside target, renamed onto target on success."""
     if target.exists():
         raise FileExistsError(f"{target} already exists")
     target.parent.mkdir(parents=True, exist_ok=True)
     temp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent))
     try:
-        yield DirSink(temp)
+        yield DirSink(temp, open_media)
         temp.chmod(0o755)
         temp.rename(target)
     finally:

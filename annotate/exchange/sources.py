@@ -1,20 +1,31 @@
 """A set of named files to import from: a zip (checked by zipsafe), a folder, or one file.
 
-Label files are opened as streams with a byte cap (``ANNOTATE_IMPORT_MAX_LABEL_BYTES``): a zip
-member that inflates past the cap, or past ``ANNOTATE_IMPORT_MAX_ZIP_RATIO`` times its compressed size,
-is refused before or while it is read, never held whole. Pictures inside an import are never read.
+Label files are opened as streams with a byte cap (``ImportLimits.label_bytes``): a zip member that
+inflates past the cap, or past ``ImportLimits.zip_ratio`` times its compressed size, is refused before
+or while it is read, never held whole. Pictures inside an import are never read. The limits are given
+by the caller (the import service reads them from the ``ANNOTATE_IMPORT_MAX_*`` settings).
 """
 
 from __future__ import annotations
 
 import io
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Protocol
 
-from django.conf import settings
-
 LABEL_SUFFIXES = (".json", ".txt", ".yaml", ".yml", ".ini", ".xml", ".names", ".data")
+
+
+@dataclass(frozen=True)
+class ImportLimits:
+    """How much one import may hold (settings ANNOTATE_IMPORT_MAX_ENTRIES, _UNCOMPRESSED_BYTES,
+    _LABEL_BYTES, _ZIP_RATIO)."""
+
+    entries: int  # files in a zip or folder
+    uncompressed_bytes: int  # a zip's members together, a folder's label files together
+    label_bytes: int  # one label file, as read
+    zip_ratio: int  # how many times its compressed size a zipped label file may inflate
 
 
 class ImportTooLarge(ValueError):
@@ -55,8 +66,7 @@ class _Capped(io.RawIOBase):
         super().close()
 
 
-def _capped(raw: IO[bytes], name: str) -> IO[bytes]:
-    limit = settings.ANNOTATE_IMPORT_MAX_LABEL_BYTES
+def _capped(raw: IO[bytes], name: str, limit: int) -> IO[bytes]:
     return io.BufferedReader(_Capped(raw, limit, name), buffer_size=1024 * 1024)
 
 
@@ -68,11 +78,12 @@ class _Base:
 
 
 class ZipSource(_Base):
-    def __init__(self, archive: zipfile.ZipFile) -> None:
+    def __init__(self, archive: zipfile.ZipFile, *, limits: ImportLimits) -> None:
         self.archive = archive
+        self.limits = limits
         self._members: dict[str, zipfile.ZipInfo] = {}
-        ratio = settings.ANNOTATE_IMPORT_MAX_ZIP_RATIO
-        limit = settings.ANNOTATE_IMPORT_MAX_LABEL_BYTES
+        ratio = limits.zip_ratio
+        limit = limits.label_bytes
         for info in archive.infolist():
             if info.is_dir() or "__MACOSX" in info.filename:
                 continue
@@ -95,23 +106,24 @@ class ZipSource(_Base):
         return list(self._members)
 
     def open(self, name: str) -> IO[bytes]:
-        return _capped(self.archive.open(self._members[name]), name)
+        return _capped(self.archive.open(self._members[name]), name, self.limits.label_bytes)
 
 
 class DirSource(_Base):
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, limits: ImportLimits) -> None:
         self.root = root.resolve()
+        self.limits = limits
         self._names: list[str] = []
         total = 0
         for path in sorted(self.root.rglob("*")):
             if path.is_symlink() or not path.is_file():
                 continue
-            if len(self._names) >= settings.ANNOTATE_IMPORT_MAX_ENTRIES:
-                raise ValueError(f"{root}: more than {settings.ANNOTATE_IMPORT_MAX_ENTRIES} files")
+            if len(self._names) >= limits.entries:
+                raise ValueError(f"{root}: more than {limits.entries} files")
             if path.suffix.lower() in LABEL_SUFFIXES:
                 total += path.stat().st_size
             self._names.append(path.relative_to(self.root).as_posix())
-        if total > settings.ANNOTATE_IMPORT_MAX_UNCOMPRESSED_BYTES:
+        if total > limits.uncompressed_bytes:
             raise ImportTooLarge(f"{root}: label files hold more than the limit of bytes")
 
     def names(self) -> list[str]:
@@ -121,14 +133,22 @@ class DirSource(_Base):
         path = (self.root / name).resolve()
         if not path.is_relative_to(self.root):
             raise ValueError(f"{name!r} is outside the import folder")
-        return _capped(path.open("rb"), name)
+        return _capped(path.open("rb"), name, self.limits.label_bytes)
 
 
 class FileSource(_Base):
     """One file; ``siblings`` are files read with it (a gt.txt's labels.txt beside it)."""
 
-    def __init__(self, path: Path, name: str | None = None, siblings: dict[str, Path] | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        name: str | None = None,
+        siblings: dict[str, Path] | None = None,
+        *,
+        limits: ImportLimits,
+    ) -> None:
         self.path = path
+        self.limits = limits
         self.name = PurePosixPath(name or path.name).name
         self.siblings = {k: v for k, v in (siblings or {}).items() if k != self.name}
 
@@ -137,7 +157,7 @@ class FileSource(_Base):
 
     def open(self, name: str) -> IO[bytes]:
         if name == self.name:
-            return _capped(self.path.open("rb"), name)
+            return _capped(self.path.open("rb"), name, self.limits.label_bytes)
         if name in self.siblings:
-            return _capped(self.siblings[name].open("rb"), name)
+            return _capped(self.siblings[name].open("rb"), name, self.limits.label_bytes)
         raise KeyError(name)

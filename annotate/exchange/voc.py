@@ -13,7 +13,7 @@ VOC layout); with images, ``JPEGImages/``.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import PurePosixPath
 from xml.etree.ElementTree import Element
 
@@ -21,7 +21,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
 
 from annotate.exchange.labels import FrameRef, LabelItem, ParsedLabels
-from annotate.exchange.rows import ClipInfo, ExportFilter, frame_file_name, iter_frames_with_boxes
+from annotate.exchange.rows import BoxRow, ClipInfo, FrameRow, frame_file_name
 from annotate.exchange.sinks import Sink
 from annotate.exchange.sources import Source
 
@@ -107,18 +107,17 @@ def _num(value: float) -> str:
 def write_voc(
     sink: Sink,
     *,
-    project_id: int,
-    flt: ExportFilter,
     classes: list[tuple[int, str]],
     clips: dict[int, ClipInfo],
+    frames: Iterable[tuple[FrameRow, list[BoxRow]]],
     progress: Callable[[int], None],
     with_images: bool = False,
 ) -> tuple[int, int]:
-    """Write the dataset; returns (images, boxes)."""
+    """Write the dataset from ``frames`` (each frame with its boxes); returns (images, boxes)."""
     names = dict(classes)
     stems: list[str] = []
     images = boxes = 0
-    for frame, frame_boxes in iter_frames_with_boxes(project_id=project_id, flt=flt):
+    for frame, frame_boxes in frames:
         clip = clips[frame.video_id]
         file_name = frame_file_name(frame)
         stem = PurePosixPath(file_name).stem

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 
 from annotate.exchange.labels import FrameRef, LabelItem, ParsedLabels
-from annotate.exchange.rows import ClipInfo, ExportFilter, frame_file_name, iter_frames_with_boxes
+from annotate.exchange.rows import BoxRow, ClipInfo, FrameRow, frame_file_name
 from annotate.exchange.sinks import Sink
 from annotate.exchange.sources import Source
 
@@ -80,21 +80,21 @@ def label_line(class_id: int, x: float, y: float, w: float, h: float, width: int
 def write_yolo(
     sink: Sink,
     *,
-    project_id: int,
-    flt: ExportFilter,
     classes: list[tuple[int, str]],
     clips: dict[int, ClipInfo],
+    frames: Iterable[tuple[FrameRow, list[BoxRow]]],
     split: SplitOptions,
     progress: Callable[[int], None],
     root: Path | None = None,
 ) -> tuple[int, int]:
-    """Write the dataset; returns (images, boxes). ``root`` is kept for callers and unused: data.yaml
+    """Write the dataset from ``frames`` (each frame with its boxes, see rows.frames_with_boxes);
+    returns (images, boxes). ``root`` is kept for callers and unused: data.yaml
     stays relative (a folder export that is moved keeps working)."""
     class_ids = {index: position for position, (index, _name) in enumerate(classes)}
     by_clip = clip_splits(sorted(clips), split) if split.by == "clip" else {}
     used: dict[str, int] = dict.fromkeys(SPLITS, 0)
     images = boxes = done = 0
-    for frame, frame_boxes in iter_frames_with_boxes(project_id=project_id, flt=flt):
+    for frame, frame_boxes in frames:
         clip = clips[frame.video_id]
         name = by_clip[frame.video_id] if by_clip else frame_split(frame.video_id, frame.frame_index, split)
         file_name = frame_file_name(frame)

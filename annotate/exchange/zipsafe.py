@@ -13,7 +13,7 @@ import stat
 import zipfile
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from django.conf import settings
+from annotate.exchange.sources import ImportLimits
 
 
 class UnsafeArchiveError(ValueError):
@@ -42,10 +42,10 @@ def _member_problem(info: zipfile.ZipInfo) -> str | None:
     return None
 
 
-def open_checked(path: Path) -> zipfile.ZipFile:
+def open_checked(path: Path, *, limits: ImportLimits) -> zipfile.ZipFile:
     """Open a zip and check every member; raises UnsafeArchiveError or zipfile.BadZipFile."""
-    max_entries = settings.ANNOTATE_IMPORT_MAX_ENTRIES
-    max_bytes = settings.ANNOTATE_IMPORT_MAX_UNCOMPRESSED_BYTES
+    max_entries = limits.entries
+    max_bytes = limits.uncompressed_bytes
     archive = zipfile.ZipFile(path)
     try:
         members = archive.infolist()

@@ -20,7 +20,7 @@ import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import cv2
 import numpy as np
@@ -35,19 +35,20 @@ from numpy.typing import NDArray
 
 from annotate.errors import ConflictError, ServiceError
 from annotate.exchange import coco, cvat, mot, redact, voc, yolo
-from annotate.exchange.rows import (
-    ExportFilter,
-    FrameSet,
+from annotate.exchange.rows import BoxRow, ExportFilter, FrameRow, FrameSet, frame_file_name
+from annotate.exchange.sinks import dir_sink, text_file, video_file, zip_sink
+from annotate.jobs import JobKind, enqueue_on_commit, job_heartbeat, job_kind_register
+from annotate.models import Box, ExportFormat, ExportJob, JobStatus, Project, Video
+from annotate.selectors.exports import (
     export_boxes,
     export_classes,
     export_clips,
     export_frames,
-    frame_file_name,
+    export_redact_boxes,
+    iter_boxes,
     iter_frames,
+    iter_frames_with_boxes,
 )
-from annotate.exchange.sinks import dir_sink, text_file, video_file, zip_sink
-from annotate.jobs import JobKind, enqueue_on_commit, job_heartbeat, job_kind_register
-from annotate.models import Box, ExportFormat, ExportJob, JobStatus, Project, Video
 
 log = logging.getLogger(__name__)
 
@@ -228,19 +229,30 @@ def export_write(
     classes = export_classes(project_id=project.id)
     clips = export_clips(project_id=project.id, flt=flt)
     as_zip = target.suffix.lower() == ".zip"
-    common: dict[str, Any] = {"project_id": project.id, "flt": flt, "classes": classes, "clips": clips}
+    common: dict[str, Any] = {"classes": classes, "clips": clips, "progress": report}
 
+    # The selectors stream the rows, the writers write them (annotate.exchange reads no database).
+    def frames() -> Iterator[FrameRow]:
+        return iter_frames(project_id=project.id, flt=flt)
+
+    def boxes_of(one: ExportFilter = flt) -> Iterator[BoxRow]:
+        return iter_boxes(project_id=project.id, flt=one)
+
+    def labeled() -> Iterator[tuple[FrameRow, list[BoxRow]]]:
+        return iter_frames_with_boxes(project_id=project.id, flt=flt)
+
+    coco_args: dict[str, Any] = {"project_id": project.id, "project_name": project.name, **common}
     if format == ExportFormat.COCO:
         if not options.with_images and not as_zip:
             with text_file(target) as out:
-                images, boxes = coco.write_coco(out, project_name=project.name, progress=report, **common)
+                images, boxes = coco.write_coco(out, frames=frames(), boxes=boxes_of(), **coco_args)
         else:
             # The layout CVAT writes and Datumaro reads: annotations/instances_default.json, images/default/.
             with _sink(target, as_zip) as sink:
                 with sink.text("annotations/instances_default.json") as out:
-                    images, boxes = coco.write_coco(out, project_name=project.name, progress=report, **common)
+                    images, boxes = coco.write_coco(out, frames=frames(), boxes=boxes_of(), **coco_args)
                 if options.with_images:
-                    for copied, frame in enumerate(iter_frames(project_id=project.id, flt=flt), 1):
+                    for copied, frame in enumerate(frames(), 1):
                         sink.copy_media(f"images/default/{frame_file_name(frame)}", frame.image)
                         if copied % IMAGE_CHUNK == 0:
                             report(images + boxes)  # counts are complete already; a cancel check
@@ -248,14 +260,14 @@ def export_write(
         with _sink(target, as_zip) as sink:
             images, boxes = yolo.write_yolo(
                 sink,
+                frames=labeled(),
                 split=options.split_options,
-                progress=report,
                 root=None if as_zip else target.resolve(),
                 **common,
             )
     elif format == ExportFormat.MOT:
         with _sink(target, as_zip) as sink:
-            images, boxes = mot.write_mot(sink, progress=report, **common)
+            images, boxes = mot.write_mot(sink, boxes=boxes_of(), **common)
             _write_mot_frames(sink, project=project, options=options, clips=clips, report=report, done=boxes)
     elif format == ExportFormat.CVAT:
         # One CVAT for video file per clip (a CVAT task is one video): at the root for one clip.
@@ -266,15 +278,15 @@ def export_write(
                 with sink.text(name) as out:
                     one = dataclasses.replace(flt, video_id=clip.id)
                     boxes += cvat.write_cvat_video(
-                        out, project_id=project.id, flt=one, classes=classes, clip=clip, progress=report
+                        out, classes=classes, clip=clip, boxes=boxes_of(one), progress=report
                     )
             images = sum(c.frame_count for c in clips.values())
     elif format == ExportFormat.CVAT_IMAGES:
         with _sink(target, as_zip) as sink:
             with sink.text("annotations.xml") as out:
-                images, boxes = cvat.write_cvat_images(out, progress=report, **common)
+                images, boxes = cvat.write_cvat_images(out, frames=labeled(), **common)
             if options.with_images:  # CVAT's layout; Datumaro's reader needs the pictures
-                for copied, frame in enumerate(iter_frames(project_id=project.id, flt=flt), 1):
+                for copied, frame in enumerate(frames(), 1):
                     sink.copy_media(f"images/{frame_file_name(frame)}", frame.image)
                     if copied % IMAGE_CHUNK == 0:
                         report(images + boxes)
@@ -282,7 +294,7 @@ def export_write(
         images, boxes = _write_redacted(project=project, options=options, target=target, report=report)
     elif format == ExportFormat.VOC:
         with _sink(target, as_zip) as sink:
-            images, boxes = voc.write_voc(sink, progress=report, with_images=options.with_images, **common)
+            images, boxes = voc.write_voc(sink, frames=labeled(), with_images=options.with_images, **common)
     else:
         raise ServiceError(f"Unknown format {format!r}.", field="format")
     return ExportResult(path=target, format=format, images=images, boxes=boxes)
@@ -312,10 +324,7 @@ def _write_mot_frames(
 
 
 def _redact_boxes(project: Project, options: ExportOptions) -> QuerySet[Box]:
-    """The boxes a redacted video hides: those of the chosen classes that pass the filter, except
-    boxes of an object that has left the view (they mark where it was last, not where it is)."""
-    boxes = export_boxes(project_id=project.id, flt=options.filter)
-    return boxes.filter(label_class__name__in=options.classes, outside=False)
+    return export_redact_boxes(project_id=project.id, flt=options.filter, classes=options.classes)
 
 
 def _write_redacted(
@@ -332,7 +341,7 @@ def _write_redacted(
 
     def frames() -> Iterator[tuple[NDArray[np.uint8], list[redact.Rect]]]:
         for frame in iter_frames(project_id=project.id, flt=options.filter):
-            with default_storage.open(frame.image, "rb") as handle:
+            with _open_media(frame.image) as handle:
                 data = np.frombuffer(handle.read(), dtype=np.uint8)
             image = cv2.imdecode(data, cv2.IMREAD_COLOR)
             if image is None:
@@ -353,8 +362,13 @@ def _write_redacted(
     return written, count
 
 
+def _open_media(path: str) -> IO[bytes]:
+    handle: IO[bytes] = default_storage.open(path, "rb")
+    return handle
+
+
 def _sink(target: Path, as_zip: bool) -> Any:
-    return zip_sink(target) if as_zip else dir_sink(target)
+    return zip_sink(target, open_media=_open_media) if as_zip else dir_sink(target, open_media=_open_media)
 
 
 def export_file_name(*, project: Project, format: str, options: ExportOptions, job_id: int) -> str:

@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
@@ -38,8 +39,15 @@ from annotate.errors import ServiceError
 from annotate.exchange import coco, cvat, label_studio, mot, voc, yolo
 from annotate.exchange.labels import FrameRef, LabelItem, ParsedLabels
 from annotate.exchange.matching import ClipFrames, FrameMatcher
-from annotate.exchange.rows import ExportFilter, export_clips
-from annotate.exchange.sources import DirSource, FileSource, ImportTooLarge, Source, ZipSource
+from annotate.exchange.rows import ExportFilter
+from annotate.exchange.sources import (
+    DirSource,
+    FileSource,
+    ImportLimits,
+    ImportTooLarge,
+    Source,
+    ZipSource,
+)
 from annotate.exchange.zipsafe import UnsafeArchiveError, open_checked
 from annotate.models import (
     Box,
@@ -55,6 +63,7 @@ from annotate.models import (
     Video,
     VideoStatus,
 )
+from annotate.selectors.exports import export_clips
 from annotate.services.frames import frames_settle_many
 from annotate.services.projects import label_class_create
 
@@ -158,24 +167,34 @@ class _Plan:
 # -- reading ---------------------------------------------------------------------------------------
 
 
+def _limits() -> ImportLimits:
+    return ImportLimits(
+        entries=settings.ANNOTATE_IMPORT_MAX_ENTRIES,
+        uncompressed_bytes=settings.ANNOTATE_IMPORT_MAX_UNCOMPRESSED_BYTES,
+        label_bytes=settings.ANNOTATE_IMPORT_MAX_LABEL_BYTES,
+        zip_ratio=settings.ANNOTATE_IMPORT_MAX_ZIP_RATIO,
+    )
+
+
 @contextmanager
 def _open_source(path: Path, name: str | None) -> Iterator[Source]:
+    limits = _limits()
     if path.is_dir():
-        yield DirSource(path)
+        yield DirSource(path, limits=limits)
         return
     if zipfile.is_zipfile(path):
         try:
-            archive = open_checked(path)
+            archive = open_checked(path, limits=limits)
         except UnsafeArchiveError as exc:
             raise LabelImportError([f"zip refused: {p}" for p in exc.problems]) from exc
         except zipfile.BadZipFile as exc:
             raise LabelImportError([f"not a readable zip file ({exc})"]) from exc
         with archive:
-            yield ZipSource(archive)
+            yield ZipSource(archive, limits=limits)
         return
     # A gt.txt given by path brings the labels.txt / id_classes.json beside it.
     siblings = {} if name is not None else {p.name: p for p in _sidecars(path)}
-    yield FileSource(path, name, siblings=siblings)
+    yield FileSource(path, name, siblings=siblings, limits=limits)
 
 
 def _sidecars(path: Path) -> list[Path]:

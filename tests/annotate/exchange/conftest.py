@@ -10,11 +10,17 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
+from annotate.exchange.sources import ImportLimits
 from annotate.models import Box, BoxSource, Frame, LabelClass, Project, ReviewState, Track, Video, VideoStatus
 from annotate.services.videos import video_create_from_path, video_ingest
 from fixtures.make_clips import ClipTruth, make_clip
 
 ClipMaker = Callable[..., tuple[Video, ClipTruth]]
+
+# The import limits a reader test opens its files with (the service's defaults, see config/settings.py).
+LIMITS = ImportLimits(
+    entries=200_000, uncompressed_bytes=4 * 1024**3, label_bytes=512 * 1024**2, zip_ratio=100
+)
 
 
 def ingest_path(project: Project, path: Path, **options: object) -> Video:

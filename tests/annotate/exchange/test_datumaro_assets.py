@@ -18,6 +18,7 @@ from annotate.exchange.sources import DirSource
 from annotate.models import Box, Track, Video, VideoStatus
 from annotate.services.imports import labels_import
 from annotate.services.videos import video_create_from_path, video_ingest
+from tests.annotate.exchange.conftest import LIMITS
 
 ASSETS = Path(__file__).resolve().parents[4] / "shared" / "interop" / "datumaro-assets"
 pytestmark = [
@@ -114,7 +115,7 @@ def test_ultralytics_yolo_layouts(project, layout):
 
 @pytest.mark.parametrize("layout", ["yolov8_segmentation", "yolov8_pose", "yolov8_oriented_boxes"])
 def test_ultralytics_files_that_are_not_detection_boxes_are_refused_by_line(layout):
-    parsed = yolo.parse_yolo(DirSource(ASSETS / "yolo_dataset" / layout))
+    parsed = yolo.parse_yolo(DirSource(ASSETS / "yolo_dataset" / layout, limits=LIMITS))
     assert parsed.errors and all("a detection box" in e for e in parsed.errors)
 
 
@@ -132,7 +133,7 @@ def test_mot_sequence_with_labels_txt(project):
 
 
 def test_mot_sequence_with_seqinfo_reads_the_same_box():
-    parsed = mot.parse_mot(DirSource(ASSETS / "mot_dataset" / "mot_seq_with_seqinfo"))
+    parsed = mot.parse_mot(DirSource(ASSETS / "mot_dataset" / "mot_seq_with_seqinfo", limits=LIMITS))
     assert not parsed.errors
     assert [(i.frame_index, i.label, i.x, i.y, i.w, i.h, i.track) for i in parsed.items] == [
         (0, "label_2", 0, 4, 4, 8, None)
@@ -190,7 +191,7 @@ def test_voc_detection(project):
 
 
 def test_voc_files_of_other_samples():
-    two = voc.parse_voc(DirSource(ASSETS / "voc_dataset" / "voc_dataset2"))
+    two = voc.parse_voc(DirSource(ASSETS / "voc_dataset" / "voc_dataset2", limits=LIMITS))
     assert not two.errors
     assert sorted((i.frame_name, i.label) for i in two.items) == [
         ("a.jpg", "background"),
@@ -199,5 +200,5 @@ def test_voc_files_of_other_samples():
         ("d.jpg", "bird"),
     ]
     assert [f.name for f in two.empty_frames] == ["@.jpg"]  # an annotation file without objects
-    three = voc.parse_voc(DirSource(ASSETS / "voc_dataset" / "voc_dataset3"))
+    three = voc.parse_voc(DirSource(ASSETS / "voc_dataset" / "voc_dataset3", limits=LIMITS))
     assert not three.errors and len(three.items) == 1

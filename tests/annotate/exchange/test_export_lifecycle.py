@@ -78,8 +78,8 @@ def test_cancelling_while_the_pictures_are_copied_stops_the_copy(
     copied: list[str] = []
     real_copy = exports.zip_sink
 
-    def zip_sink(target: Path) -> Any:
-        context = real_copy(target)
+    def zip_sink(target: Path, **options: Any) -> Any:
+        context = real_copy(target, **options)
 
         class Counting:
             def __enter__(self) -> Any:

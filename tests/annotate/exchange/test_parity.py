@@ -7,8 +7,8 @@ import zipfile
 
 import pytest
 
-from annotate.exchange.rows import export_boxes
 from annotate.models import ExportFormat, Frame, LabelClass, ReviewState
+from annotate.selectors.exports import export_boxes
 from annotate.services.exports import export_options_clean, export_write
 from tests.annotate.exchange.conftest import add_prediction
 

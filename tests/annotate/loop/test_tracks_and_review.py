@@ -103,7 +103,8 @@ def test_occluded_and_outside_flags_are_stored_on_track_boxes(api_client, projec
     assert response.status_code == 200, response.content
     assert (response.json()["occluded"], response.json()["outside"]) == (True, True)
 
-    from annotate.exchange.rows import ExportFilter, iter_boxes
+    from annotate.exchange.rows import ExportFilter
+    from annotate.selectors.exports import iter_boxes
 
     [row] = list(iter_boxes(project_id=project.id, flt=ExportFilter(video_id=video.id)))
     assert (row.occluded, row.outside) == (True, True)

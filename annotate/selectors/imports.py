@@ -1,4 +1,4 @@
-"""Reads of export and import jobs, scoped to the caller's projects (non-members get 404)."""
+"""Reads of label import jobs, scoped to the caller's projects (non-members get 404)."""
 
 from __future__ import annotations
 
@@ -6,18 +6,7 @@ from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
 from annotate.errors import NotFoundError
-from annotate.models import ExportJob, ImportJob, Project, Video
-
-
-def export_job_list(*, project: Project) -> QuerySet[ExportJob]:
-    return ExportJob.objects.filter(project=project).order_by("-created_at", "-id")
-
-
-def export_job_get_for_user(*, user: User, job_id: int) -> ExportJob:
-    job = ExportJob.objects.filter(id=job_id, project__memberships__user_id=user.pk).first()
-    if job is None:
-        raise NotFoundError("No such export.")
-    return job
+from annotate.models import ImportJob, Video
 
 
 def import_job_list(*, video: Video) -> QuerySet[ImportJob]:
@@ -25,6 +14,7 @@ def import_job_list(*, video: Video) -> QuerySet[ImportJob]:
 
 
 def import_job_get_for_user(*, user: User, job_id: int) -> ImportJob:
+    """The import, when the user is a member of its clip's project; NotFoundError (404) otherwise."""
     job = (
         ImportJob.objects.select_related("video")
         .filter(id=job_id, video__project__memberships__user_id=user.pk)
