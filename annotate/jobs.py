@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import connection, models, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from annotate.errors import ConflictError
@@ -86,6 +86,27 @@ def job_transition(row: RowT, to: str, *, what: str, **fields: Any) -> RowT:
         setattr(row, name, value)
     row.save()
     return row
+
+
+def job_claim(model: type[ExportJob] | type[ImportJob], job_id: int, **reset: Any) -> bool:
+    """Claim a queued row for this attempt: running, ``attempts`` + 1, a fresh heartbeat, progress and
+    error cleared (and ``reset`` fields set). A running row is claimed again only when its message
+    was redelivered (the worker died mid-job): nothing of that attempt counts, it starts over, and
+    the new attempt number fences the old one out. False when the row is gone or finished."""
+    now = timezone.now()
+    claimed = model._default_manager.filter(
+        id=job_id, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]
+    ).update(
+        status=JobStatus.RUNNING,
+        started_at=now,
+        updated_at=now,
+        heartbeat_at=now,
+        attempts=F("attempts") + 1,
+        items_done=0,
+        error="",
+        **reset,
+    )
+    return bool(claimed)
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
 from numpy.typing import NDArray
@@ -37,7 +37,7 @@ from annotate.errors import ConflictError, ServiceError
 from annotate.exchange import coco, cvat, mot, redact, voc, yolo
 from annotate.exchange.rows import BoxRow, ExportFilter, FrameRow, FrameSet, frame_file_name
 from annotate.exchange.sinks import dir_sink, text_file, video_file, zip_sink
-from annotate.jobs import JobKind, enqueue_on_commit, job_heartbeat, job_kind_register
+from annotate.jobs import JobKind, enqueue_on_commit, job_claim, job_heartbeat, job_kind_register
 from annotate.models import Box, ExportFormat, ExportJob, JobStatus, Project, Video
 from annotate.selectors.exports import (
     export_boxes,
@@ -412,19 +412,10 @@ def export_job_create(
 
 
 def _claim(job_id: int) -> ExportJob | None:
-    # queued -> running. A running job is claimed again only when its message is redelivered
-    # (the worker died mid-write): the old temporary file was never renamed, so it starts over.
-    now = timezone.now()
-    claimed = ExportJob.objects.filter(id=job_id, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).update(
-        status=JobStatus.RUNNING,
-        started_at=now,
-        updated_at=now,
-        heartbeat_at=now,
-        attempts=F("attempts") + 1,
-        items_done=0,
-        error="",
+    # A redelivered job starts over: the old temporary file was never renamed (annotate.jobs.job_claim).
+    return (
+        ExportJob.objects.select_related("project").get(id=job_id) if job_claim(ExportJob, job_id) else None
     )
-    return ExportJob.objects.select_related("project").get(id=job_id) if claimed else None
 
 
 def export_job_run(*, job_id: int) -> ExportJob | None:

@@ -23,11 +23,11 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files import File
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from annotate.errors import ConflictError, ServiceError
-from annotate.jobs import JobKind, enqueue_on_commit, job_heartbeat, job_kind_register, job_stale_q
+from annotate.jobs import JobKind, enqueue_on_commit, job_claim, job_heartbeat, job_kind_register, job_stale_q
 from annotate.models import ImportJob, JobStatus, Video, VideoStatus
 from annotate.services.imports import ImportCancelled, ImportOptions, LabelImportError, labels_import
 
@@ -111,20 +111,9 @@ def import_job_create(
 
 
 def _claim(job_id: int) -> ImportJob | None:
-    # queued -> running, attempts + 1. A running row is claimed again only when its message is
-    # redelivered (the worker died mid-import): nothing of that attempt was committed, it starts over,
+    # A redelivered import starts over: nothing of that attempt was committed (annotate.jobs.job_claim),
     # and the new attempt number fences the old one out of the row (``_mine``).
-    now = timezone.now()
-    claimed = ImportJob.objects.filter(id=job_id, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).update(
-        status=JobStatus.RUNNING,
-        started_at=now,
-        updated_at=now,
-        heartbeat_at=now,
-        attempts=F("attempts") + 1,
-        items_done=0,
-        error="",
-        problems=[],
-    )
+    claimed = job_claim(ImportJob, job_id, problems=[])
     return ImportJob.objects.select_related("video__project").get(id=job_id) if claimed else None
 
 
