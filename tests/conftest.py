@@ -92,3 +92,17 @@ def sent_tasks(monkeypatch) -> list[tuple[str, list[Any], str]]:
 
     monkeypatch.setattr(app, "send_task", record)
     return sent
+
+
+@pytest.fixture
+def tasks_inline(monkeypatch) -> None:
+    """Every task runs in this process the moment it is sent, as Celery's eager mode would run it
+    (``send_task`` by name ignores that mode). Use in ``django_db(transaction=True)`` tests: tasks are
+    sent when the transaction that made their row commits."""
+    import annotate.tasks  # noqa: F401 - registers the tasks with the app
+    from config.celery import app
+
+    def run(name: str, args: list[Any] | None = None, **_: Any) -> None:
+        app.tasks[name].apply(args=list(args or []), throw=True)
+
+    monkeypatch.setattr(app, "send_task", run)

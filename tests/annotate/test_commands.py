@@ -15,7 +15,6 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from annotate.models import LabelClass, Membership, Project, Role, Video, VideoStatus
-from annotate.services import videos
 from fixtures.make_clips import ClipTruth, make_clip
 from tests.factories import UserFactory
 
@@ -36,9 +35,8 @@ def clip(import_root: Path) -> ClipTruth:
 
 
 @pytest.fixture
-def ingest_inline(monkeypatch) -> None:
-    """Run the ingest right where it would be queued, instead of in a worker."""
-    monkeypatch.setattr(videos, "_enqueue_ingest", lambda video_id: videos.video_ingest(video_id=video_id))
+def ingest_inline(tasks_inline) -> None:
+    """The ingest runs in this process when its task is sent (after the import's commit)."""
 
 
 def test_create_project_prints_the_new_project_as_json(db):
@@ -81,6 +79,7 @@ def test_import_video_without_wait_returns_the_queued_clip_at_once(project, clip
     assert (video.name, video.project_id) == ("gulls", project.id)
 
 
+@pytest.mark.django_db(transaction=True)  # the task is sent on commit
 def test_import_video_passes_the_sampling_options(project, clip, ingest_inline):
     result, _ = _run(
         "import_video", str(project.id), str(clip.video_path), "--wait", "--fps", "5", "--max-width", "48"
@@ -91,6 +90,7 @@ def test_import_video_passes_the_sampling_options(project, clip, ingest_inline):
     assert (video.width, video.height, video.sample_fps, video.max_width) == (48, 32, 5.0, 48)
 
 
+@pytest.mark.django_db(transaction=True)  # the task is sent on commit
 def test_import_video_wait_reports_a_failed_ingest_as_json_and_an_error(project, import_root, ingest_inline):
     (import_root / "notes.mp4").write_text("not a video")
     out = StringIO()
