@@ -32,9 +32,11 @@ SPLIT_BY = ("clip", "frame")
 
 @dataclass(frozen=True)
 class SplitOptions:
-    by: str = "clip"
-    val: float = 0.2
-    test: float = 0.0
+    """How a YOLO export splits frames; the names are the export options' (services.exports.ExportOptions)."""
+
+    by: str = "clip"  # "split" of the export options
+    val_fraction: float = 0.2
+    test_fraction: float = 0.0
     seed: int = 0
 
 
@@ -48,9 +50,9 @@ def clip_splits(clip_ids: list[int], options: SplitOptions) -> dict[int, str]:
     when there are two clips or more, and always at least one for train."""
     ordered = sorted(clip_ids, key=lambda cid: _unit(options.seed, cid))
     n = len(ordered)
-    n_val = round(n * options.val)
-    n_test = round(n * options.test)
-    if options.val > 0 and n >= 2:
+    n_val = round(n * options.val_fraction)
+    n_test = round(n * options.test_fraction)
+    if options.val_fraction > 0 and n >= 2:
         n_val = max(1, n_val)
     while n and n_val + n_test >= n:
         if n_test:
@@ -65,9 +67,9 @@ def clip_splits(clip_ids: list[int], options: SplitOptions) -> dict[int, str]:
 
 def frame_split(video_id: int, index: int, options: SplitOptions) -> str:
     u = _unit(options.seed, video_id, index)
-    if u < options.val:
+    if u < options.val_fraction:
         return "val"
-    if u < options.val + options.test:
+    if u < options.val_fraction + options.test_fraction:
         return "test"
     return "train"
 

@@ -88,7 +88,7 @@ class ExportOptions:
     @property
     def split_options(self) -> yolo.SplitOptions:
         return yolo.SplitOptions(
-            by=self.split, val=self.val_fraction, test=self.test_fraction, seed=self.seed
+            by=self.split, val_fraction=self.val_fraction, test_fraction=self.test_fraction, seed=self.seed
         )
 
 

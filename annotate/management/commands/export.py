@@ -1,6 +1,6 @@
 """export PROJECT_ID --format coco|yolo|mot|cvat|cvat_images|voc|redact --out PATH [--video ID]
 [--include-predictions] [--min-score S] [--frames reviewed|labeled|all] [--with-images] [--split clip|frame]
-[--val F] [--test F] [--seed N] [--classes A,B] [--style blur|pixelate] [--block PX]
+[--val-fraction F] [--test-fraction F] [--seed N] [--classes A,B] [--style blur|pixelate] [--block PX]
 -> {"path": ..., "format": ..., "images": N, "boxes": N}
 
 Runs the export in this process with the same writer as the background job. ``--out`` ending in
@@ -51,8 +51,22 @@ class Command(JsonCommand):
             "--with-images", action="store_true", help="COCO/MOT: ship the frame pictures too"
         )
         parser.add_argument("--split", choices=["clip", "frame"], default="clip", help="YOLO: split unit")
-        parser.add_argument("--val", type=float, default=0.2, help="YOLO: fraction for val")
-        parser.add_argument("--test", type=float, default=0.0, help="YOLO: fraction for test")
+        parser.add_argument(
+            "--val-fraction",
+            "--val",
+            dest="val_fraction",
+            type=float,
+            default=0.2,
+            help="YOLO: fraction for val",
+        )
+        parser.add_argument(
+            "--test-fraction",
+            "--test",
+            dest="test_fraction",
+            type=float,
+            default=0.0,
+            help="YOLO: fraction for test",
+        )
         parser.add_argument("--seed", type=int, default=0, help="YOLO: split seed")
         parser.add_argument("--classes", help="redact: comma-separated class names whose boxes are hidden")
         parser.add_argument("--style", choices=["blur", "pixelate"], help="redact: how boxes are hidden")
@@ -75,8 +89,8 @@ class Command(JsonCommand):
                 "frames": options["frames"],
                 "with_images": options["with_images"],
                 "split": options["split"],
-                "val_fraction": options["val"],
-                "test_fraction": options["test"],
+                "val_fraction": options["val_fraction"],
+                "test_fraction": options["test_fraction"],
                 "seed": options["seed"],
                 **_redact_options(options),
             },

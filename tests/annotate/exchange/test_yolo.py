@@ -63,7 +63,7 @@ def test_split_by_clip_never_spreads_a_clip_over_two_splits(project, make_video,
 
 
 def test_split_by_clip_is_seeded_and_split_by_frame_mixes_clips():
-    options = SplitOptions(val=0.5, seed=1)
+    options = SplitOptions(val_fraction=0.5, seed=1)
     assert clip_splits([1, 2, 3, 4], options) == clip_splits([4, 3, 2, 1], options)
     assert sorted(clip_splits([1, 2, 3, 4], options).values()) == ["train", "train", "val", "val"]
 
