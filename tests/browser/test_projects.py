@@ -229,6 +229,21 @@ def test_a_manager_changes_settings_and_exports_finished_frames_as_mot(browser, 
         gt = next(n for n in archive.namelist() if n.endswith("gt/gt.txt"))
         assert [line.split(",")[0] for line in archive.read(gt).decode().splitlines()] == ["3", "6"]
         assert len([n for n in archive.namelist() if "/img1/" in n]) == 2
+
+    # CVAT for video from the same dialog: the clip's track with its two keyframes.
+    page.get_by_role("button", name="Export…").click()
+    dialog.get_by_label("Clips").select_option(label="clip <one>")
+    dialog.get_by_label("CVAT for video", exact=False).check()
+    dialog.get_by_role("button", name="Start export").click()
+    page.locator('.export-job[data-status="queued"]').wait_for()
+    cvat_job = ExportJob.objects.exclude(id=job.id).get()
+    assert cvat_job.format == "cvat" and cvat_job.options["frames"] == "reviewed"
+    export_job_run(job_id=cvat_job.id)
+    expect(page.locator(".export-job").first).to_contain_text("CVAT for video")
+    cvat_job.refresh_from_db()
+    with zipfile.ZipFile(django_settings.MEDIA_ROOT / cvat_job.file) as archive:  # with images: a zip
+        xml = archive.read("annotations.xml")
+    assert xml.count(b"<box ") >= 2 and b"<track " in xml
     assert browser.console_errors == []
 
 

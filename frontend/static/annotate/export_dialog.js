@@ -7,12 +7,14 @@ import { $, el, etaText, setProgress, toast } from "./dom.js";
 const ACTIVE = ["queued", "running"];
 const POLL_MS = 1000;
 
+const FORMAT_NAMES = { cvat: "CVAT for video", cvat_images: "CVAT for images", voc: "Pascal VOC" };
+
 function describe(job, clips) {
   const o = job.options || {};
   const clip = o.video ? (clips.get(o.video) ?? `clip ${o.video}`) : "all clips";
   const frames = { reviewed: "finished frames", labeled: `finished frames + pre-labels ≥ ${o.min_score ?? 0}`, all: "all frames" }[o.frames] ?? "finished frames";
   if (job.format === "redact") return `Redacted video · ${clip} · ${o.style ?? "blur"} ${(o.classes || []).join(", ")}${o.include_predictions ? ` · pre-labels ≥ ${o.min_score ?? 0}` : ""}`;
-  return `${(job.format || "").toUpperCase()} · ${clip} · ${frames}${o.with_images || job.format === "yolo" ? " · with images" : ""}`;
+  return `${FORMAT_NAMES[job.format] ?? (job.format || "").toUpperCase()} · ${clip} · ${frames}${o.with_images || job.format === "yolo" ? " · with images" : ""}`;
 }
 
 function jobLine(job, clips, onCancel) {
