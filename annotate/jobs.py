@@ -68,11 +68,12 @@ class Superseded(Exception):
 RowT = TypeVar("RowT", Generation, ExportJob, ImportJob)
 
 
-def job_transition(row: RowT, to: str, *, what: str, **fields: Any) -> RowT:
+def job_transition(row: RowT, to: str, **fields: Any) -> RowT:
     """Move a locked (or freshly read) job row to ``to`` and save ``fields`` with it; refuse what the
-    table does not allow ("<what> cannot go from running to queued."). Stamps started/finished."""
+    table does not allow ("Generation 2 cannot go from running to queued."). Stamps started/finished."""
     status = str(row.status)
     if to not in TRANSITIONS[status]:
+        what = f"Generation {row.number}" if isinstance(row, Generation) else f"{type(row).__name__} {row.pk}"
         raise JobStateError(f"{what} cannot go from {status} to {to}.")
     now = timezone.now()
     row.status = to
@@ -124,8 +125,8 @@ class JobKind:
 
 
 _KINDS: dict[str, JobKind] = {}
-# The modules that register a kind, by name: the sweep loads them, so it sees every kind even in a
-# process that has not imported that service yet (a worker imports some services lazily).
+# The modules that register a kind, by name: the sweep loads them, so it sees every kind in any
+# process that calls it (a worker has them through annotate.tasks; a command or a test may not).
 JOB_MODULES = (
     "annotate.services.videos",
     "annotate.services.generations",

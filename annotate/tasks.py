@@ -1,7 +1,8 @@
 """Celery tasks: thin wrappers that take ids and call one service. Job state lives on the rows.
 
 The only module that defines tasks. It imports the services; services never import it: they send
-tasks by name (``annotate.jobs.enqueue_on_commit``), so the names here are part of the job layer.
+tasks by name (``annotate.jobs.enqueue_on_commit``): each task's name and queue are its job kind's
+(``JobKind.task``, ``JobKind.queue``), the one place they are written.
 The worker's autodiscovery imports this module, which also connects the worker's start-up sweeps
 and warms the engine in each pool process.
 """
@@ -16,10 +17,10 @@ from celery.signals import worker_init, worker_process_init, worker_ready, worke
 from django.conf import settings
 
 from annotate.jobs import Sweeper
-from annotate.services.exports import export_job_run
-from annotate.services.generations import generation_execute, generation_sweep_lost
-from annotate.services.import_jobs import import_job_run
-from annotate.services.videos import video_ingest
+from annotate.services.exports import EXPORT_JOB, export_job_run
+from annotate.services.generations import GENERATION_JOB, generation_execute, generation_sweep_lost
+from annotate.services.import_jobs import IMPORT_JOB, import_job_run
+from annotate.services.videos import INGEST_JOB, video_ingest
 from config.celery import app
 from micromodels.clipnet import ClipNet
 from micromodels.config import TrainConfig
@@ -30,8 +31,8 @@ log = logging.getLogger(__name__)
 
 
 @app.task(
-    name="annotate.video_ingest",
-    queue="cpu",
+    name=INGEST_JOB.task,
+    queue=INGEST_JOB.queue,
     ignore_result=True,
     time_limit=settings.ANNOTATE_INGEST_TIME_LIMIT,
 )
@@ -41,8 +42,8 @@ def video_ingest_task(video_id: int) -> None:
 
 
 @app.task(
-    name="annotate.generation_run",
-    queue="gpu",
+    name=GENERATION_JOB.task,
+    queue=GENERATION_JOB.queue,
     ignore_result=True,
     time_limit=settings.ANNOTATE_GENERATION_TIME_LIMIT,
 )
@@ -52,8 +53,8 @@ def generation_run(generation_id: int) -> None:
 
 
 @app.task(
-    name="annotate.export_run",
-    queue="cpu",
+    name=EXPORT_JOB.task,
+    queue=EXPORT_JOB.queue,
     ignore_result=True,
     time_limit=settings.ANNOTATE_EXPORT_TIME_LIMIT,
 )
@@ -63,8 +64,8 @@ def export_run_task(job_id: int) -> None:
 
 
 @app.task(
-    name="annotate.import_run",
-    queue="cpu",
+    name=IMPORT_JOB.task,
+    queue=IMPORT_JOB.queue,
     ignore_result=True,
     time_limit=settings.ANNOTATE_IMPORT_TIME_LIMIT,
 )

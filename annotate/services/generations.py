@@ -55,7 +55,7 @@ _HEARTBEAT_EVERY = 5.0  # seconds between heartbeats (updated_at) of a running g
 
 def generation_transition(*, generation: Generation, to: str, **fields: Any) -> Generation:
     """Move a locked (or freshly read) generation to ``to`` with ``fields`` (annotate.jobs' table)."""
-    return job_transition(generation, to, what=f"Generation {generation.number}", **fields)
+    return job_transition(generation, to, **fields)
 
 
 def _locked(generation_id: int) -> Generation:

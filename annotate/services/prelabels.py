@@ -76,7 +76,7 @@ def prelabels_commit(
     if generation.status != JobStatus.RUNNING or generation.attempts != attempt:
         raise Superseded
     if generation.cancel_requested:
-        return job_transition(generation, JobStatus.CANCELLED, what=f"Generation {generation.number}")
+        return job_transition(generation, JobStatus.CANCELLED)
 
     # Boxes, then frames: the order in which every human write locks them (the box it changes,
     # then the frame it touches), so a person's edit and this commit queue up instead of deadlocking.
@@ -150,7 +150,6 @@ def prelabels_commit(
     generation = job_transition(
         generation,
         JobStatus.SUCCEEDED,
-        what=f"Generation {generation.number}",
         prelabel_seconds=prelabel_seconds,
         metrics={
             **generation.metrics,
