@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.http import FileResponse
 from django.urls import path
-from django.utils.text import slugify
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -17,6 +16,7 @@ from annotate.apis.serializers.generations import (
     SuggestionQuerySerializer,
     SuggestionSerializer,
 )
+from annotate.exchange.names import slugify
 from annotate.permissions import request_user, require_annotator, require_manager
 from annotate.selectors.generations import generation_get_for_user, generation_list, project_models
 from annotate.selectors.projects import project_get_for_user

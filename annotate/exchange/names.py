@@ -58,6 +58,7 @@ def natural_key(name: str) -> tuple[list[object], str]:
 
 
 def slugify(value: str) -> str:
-    """Django's ``slugify`` (ASCII, lower case, dashes), without Django: MOT folder names."""
+    """Django's ``slugify`` rule (ASCII, lower case, dashes) without Django: the one slug of file and
+    folder names in exports and downloads."""
     ascii_text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode("ascii")
     return re.sub(r"[-\s]+", "-", re.sub(r"[^\w\s-]", "", ascii_text.lower())).strip("-_")

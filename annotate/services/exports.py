@@ -30,11 +30,11 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.text import slugify
 from numpy.typing import NDArray
 
 from annotate.errors import ConflictError, ServiceError
 from annotate.exchange import coco, cvat, mot, redact, voc, yolo
+from annotate.exchange.names import slugify
 from annotate.exchange.rows import BoxRow, ExportFilter, FrameRow, FrameSet, frame_file_name
 from annotate.exchange.sinks import dir_sink, text_file, video_file, zip_sink
 from annotate.jobs import JobKind, enqueue_on_commit, job_claim, job_heartbeat, job_kind_register
